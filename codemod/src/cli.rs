@@ -1,0 +1,101 @@
+//! Command-line arguments: parsed with clap into [`Args`], validated into a
+//! library [`Config`], and the outcome printed.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use codemod::{report, Config, Mode, RpcMode};
+
+/// Remove the WorkerNotifier push-notification system from Rust code.
+///
+/// By default a dry run: prints the diff and a report, changes nothing.
+#[derive(Debug, Parser)]
+#[command(name = "codemod", version)]
+pub struct Args {
+    /// Files or folders to process.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Apply the edits (each file written atomically).
+    #[arg(long, conflicts_with = "check")]
+    pub write: bool,
+    /// Change nothing; exit 1 when edits are pending.
+    #[arg(long)]
+    pub check: bool,
+    /// Write even when the files to change have uncommitted git changes.
+    #[arg(long, requires = "write")]
+    pub allow_dirty: bool,
+    /// What the subscribe_to_notifications RPC becomes.
+    #[arg(long, value_enum, default_value_t = RpcMode::Stub)]
+    pub rpc: RpcMode,
+    /// Skip paths matching this glob (repeatable), e.g. 'vendor/**'.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// After --write, run CMD in PATH; on failure restore every changed file.
+    #[arg(long, value_name = "CMD", requires = "write")]
+    pub verify: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Colour the diff: auto (on a terminal), always or never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Args {
+    pub fn config(&self) -> Config {
+        let mut config = Config::new(self.paths.clone());
+        config.mode = match (self.write, self.check) {
+            (true, _) => Mode::Write,
+            (_, true) => Mode::Check,
+            _ => Mode::DryRun,
+        };
+        config.rpc = self.rpc;
+        config.excludes = self.exclude.clone();
+        config.allow_dirty = self.allow_dirty;
+        config.verify = self.verify.clone();
+        config.progress = std::io::stderr().is_terminal();
+        config
+    }
+}
+
+/// Runs and prints; returns the process exit code.
+pub fn main_with_args(args: &Args) -> anyhow::Result<u8> {
+    let outcome = codemod::run(&args.config())?;
+    let mut stdout = std::io::stdout().lock();
+    let text = match args.format {
+        Format::Json => report::json(&outcome) + "\n",
+        Format::Text => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => std::io::stdout().is_terminal(),
+            };
+            let diffs = if outcome.mode == Mode::Write {
+                String::new()
+            } else {
+                report::diffs(&outcome, color)
+            };
+            format!("{diffs}{}", report::summary(&outcome))
+        }
+    };
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+        other => other?,
+    }
+    Ok(outcome.exit_code())
+}

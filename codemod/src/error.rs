@@ -1,0 +1,35 @@
+//! The library's error type: what stops a whole run. Problems with one
+//! file never do; they are reported in the [`crate::Outcome`].
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("{}: no such file or directory", .0.display())]
+    MissingPath(PathBuf),
+    #[error("invalid --exclude glob `{glob}`: {message}")]
+    Glob { glob: String, message: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("refusing to write: these files have uncommitted changes (commit them or pass --allow-dirty):\n{}", list(.0))]
+    DirtyTree(Vec<PathBuf>),
+    #[error("could not run `{command}`: {source}")]
+    Command {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("  {}", p.display()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

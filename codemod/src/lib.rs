@@ -1,0 +1,470 @@
+//! Removes Flovyn's `WorkerNotifier` push-notification system from Rust
+//! codebases, editing the original text by byte ranges so that every byte
+//! not part of the removal stays as it was.
+//!
+//! The pipeline, one module per step:
+//! 1. [`walk`]: the files under the given paths (`target/`, `.git/`, hidden
+//!    folders and `--exclude` globs skipped).
+//! 2. [`prefilter`]: a substring scan for the seed names ([`spec`]); files
+//!    without any are never parsed.
+//! 3. [`symbols`]: the candidates are parsed once to collect the run-wide
+//!    removal set (fields and parameters of removed types), whose names then
+//!    widen the prefilter for a second scan.
+//! 4. [`rules`]: each candidate is parsed ([`parse`]) and analysed; rules
+//!    return [`edit::Edit`]s, and removal propagates through what depends on
+//!    the removed symbols until nothing changes.
+//! 5. [`edit`]: one edit engine checks and applies the edits; [`text`]
+//!    decides what a cut takes with it (lines, comments, separators).
+//! 6. [`transform`]: the output must parse and be a fixpoint of the rules,
+//!    or the file keeps its text and is reported.
+//! 7. [`report`] / [`write`] / [`verify`]: diff, summary and JSON report;
+//!    atomic writes behind a dirty-tree guard; `--verify` with rollback.
+//!
+//! [`run`] is the only entry point; it does no terminal output.
+
+pub mod edit;
+pub mod error;
+pub mod kotlin;
+pub mod mentions;
+pub mod parse;
+pub mod prefilter;
+pub mod proto;
+pub mod report;
+pub mod rules;
+pub mod spec;
+pub mod symbols;
+pub mod text;
+pub mod transform;
+pub mod verify;
+pub mod walk;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use error::Error;
+pub use rules::{Review, RpcMode, RuleId};
+
+use mentions::Mention;
+use prefilter::Prefilter;
+use symbols::Symbols;
+use transform::{EditRecord, Transformed};
+use verify::VerifyFailure;
+
+/// What a run does with the edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Report only.
+    DryRun,
+    /// Apply the edits.
+    Write,
+    /// Report only; pending edits make the run fail.
+    Check,
+}
+
+/// A validated run configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub paths: Vec<PathBuf>,
+    pub mode: Mode,
+    pub rpc: RpcMode,
+    pub excludes: Vec<String>,
+    pub allow_dirty: bool,
+    /// A command run in the target after writing; failure rolls back.
+    pub verify: Option<String>,
+    /// Show a progress bar on stderr for large trees.
+    pub progress: bool,
+}
+
+impl Config {
+    pub fn new(paths: Vec<PathBuf>) -> Self {
+        Config {
+            paths,
+            mode: Mode::DryRun,
+            rpc: RpcMode::Stub,
+            excludes: Vec::new(),
+            allow_dirty: false,
+            verify: None,
+            progress: false,
+        }
+    }
+}
+
+/// Why a file could not be processed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FileError {
+    Parse {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    Io {
+        message: String,
+    },
+    /// The codemod produced output that failed its own checks.
+    Rejected {
+        message: String,
+    },
+}
+
+/// Everything a run found about one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileOutcome {
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub original: String,
+    #[serde(skip)]
+    pub output: String,
+    pub edits: Vec<EditRecord>,
+    pub reviews: Vec<Review>,
+    pub mentions: Vec<Mention>,
+    pub error: Option<FileError>,
+}
+
+impl FileOutcome {
+    fn new(path: PathBuf, original: String) -> Self {
+        FileOutcome {
+            path,
+            output: original.clone(),
+            original,
+            edits: Vec::new(),
+            reviews: Vec::new(),
+            mentions: Vec::new(),
+            error: None,
+        }
+    }
+
+    pub fn changed(&self) -> bool {
+        self.output != self.original
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.changed() && self.reviews.is_empty() && self.mentions.is_empty() && self.error.is_none()
+    }
+}
+
+/// Counts of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// Rust files walked.
+    pub walked: usize,
+    /// Rust files skipped by the prefilter without parsing.
+    pub skipped: usize,
+    /// Rust files parsed.
+    pub parsed: usize,
+    /// Files with edits (Rust and proto).
+    pub changed: usize,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub mode: Mode,
+    pub stats: Stats,
+    /// Files with edits, reviews, mentions or errors, sorted by path.
+    pub files: Vec<FileOutcome>,
+    pub walk_errors: Vec<String>,
+    /// Files written (with `--write`; 0 after a rollback).
+    pub written: usize,
+    #[serde(skip)]
+    pub verify_failure: Option<VerifyFailure>,
+}
+
+impl Outcome {
+    pub fn pending(&self) -> bool {
+        self.files.iter().any(FileOutcome::changed)
+    }
+
+    /// 0 done, 1 edits pending under `--check`, 2 I/O errors on some files,
+    /// 3 some files could not be parsed, 4 the `--verify` command failed.
+    pub fn exit_code(&self) -> u8 {
+        if self.verify_failure.is_some() {
+            return 4;
+        }
+        let errors = self.files.iter().filter_map(|f| f.error.as_ref());
+        let mut code = 0;
+        for error in errors {
+            code = match error {
+                FileError::Io { .. } => 2,
+                FileError::Parse { .. } | FileError::Rejected { .. } if code == 0 => 3,
+                _ => code,
+            };
+        }
+        if code == 0 && !self.walk_errors.is_empty() {
+            code = 2;
+        }
+        if code == 0 && self.mode == Mode::Check && self.pending() {
+            code = 1;
+        }
+        code
+    }
+}
+
+/// Runs the codemod as configured.
+pub fn run(config: &Config) -> Result<Outcome, Error> {
+    let excluded = walk::excludes(&config.excludes)?;
+    let files = walk::walk(&config.paths, &excluded)?;
+    let options = rules::RuleOptions { rpc: config.rpc };
+    let progress = progress_bar(config.progress, files.rust.len());
+
+    // Seed scan, then symbol collection over the candidates.
+    let seeds = Prefilter::new(spec::TRIGGERS);
+    let scanned: Vec<Scanned> = files
+        .rust
+        .par_iter()
+        .map(|path| {
+            let scanned = scan(path, &seeds);
+            progress.inc(1);
+            scanned
+        })
+        .collect();
+    progress.finish_and_clear();
+    let symbols = scanned
+        .par_iter()
+        .filter_map(|s| match s {
+            Scanned::Candidate(_, source) => Some(collect_symbols(source)),
+            _ => None,
+        })
+        .reduce(Symbols::default, |mut a, b| {
+            a.merge(b);
+            a
+        });
+
+    // Names derived from the removal set widen the prefilter.
+    let derived: Vec<String> = symbols
+        .markers()
+        .into_iter()
+        .filter(|m| !spec::TRIGGERS.contains(&m.as_str()))
+        .collect();
+    let widened = Prefilter::new(&derived);
+    let scanned: Vec<Scanned> = scanned
+        .into_par_iter()
+        .map(|s| match s {
+            Scanned::Skipped(path) if !derived.is_empty() => match scan(&path, &widened) {
+                Scanned::Unreadable(path, _) => Scanned::Skipped(path),
+                other => other,
+            },
+            other => other,
+        })
+        .collect();
+
+    let mut stats = Stats {
+        walked: files.rust.len(),
+        ..Stats::default()
+    };
+    let mut outcomes: Vec<FileOutcome> = scanned
+        .into_par_iter()
+        .filter_map(|s| match s {
+            Scanned::Candidate(path, source) => Some(process_rust(path, source, &symbols, options)),
+            Scanned::Unreadable(path, message) => {
+                let mut outcome = FileOutcome::new(path, String::new());
+                outcome.error = Some(FileError::Io { message });
+                Some(outcome)
+            }
+            Scanned::Skipped(_) => None,
+        })
+        .collect();
+    stats.parsed = outcomes
+        .iter()
+        .filter(|o| !matches!(o.error, Some(FileError::Io { .. })))
+        .count();
+    stats.skipped = stats.walked - outcomes.len();
+    outcomes.retain(|o| !o.is_empty());
+
+    outcomes.extend(process_others(&files, config.rpc));
+    outcomes.sort_by(|a, b| a.path.cmp(&b.path));
+    stats.changed = outcomes.iter().filter(|o| o.changed()).count();
+
+    let mut outcome = Outcome {
+        mode: config.mode,
+        stats,
+        files: outcomes,
+        walk_errors: files.errors,
+        written: 0,
+        verify_failure: None,
+    };
+    if config.mode == Mode::Write {
+        apply(config, &mut outcome)?;
+    }
+    Ok(outcome)
+}
+
+enum Scanned {
+    Skipped(PathBuf),
+    Candidate(PathBuf, String),
+    Unreadable(PathBuf, String),
+}
+
+fn scan(path: &Path, prefilter: &Prefilter) -> Scanned {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > prefilter::MAX_FILE_BYTES => return Scanned::Skipped(path.to_path_buf()),
+        Ok(_) => {}
+        Err(err) => return Scanned::Unreadable(path.to_path_buf(), err.to_string()),
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) => return Scanned::Unreadable(path.to_path_buf(), err.to_string()),
+    };
+    if !prefilter.matches(&bytes) {
+        return Scanned::Skipped(path.to_path_buf());
+    }
+    match String::from_utf8(bytes) {
+        Ok(source) => Scanned::Candidate(path.to_path_buf(), source),
+        Err(_) => Scanned::Unreadable(path.to_path_buf(), "not valid UTF-8".to_string()),
+    }
+}
+
+fn collect_symbols(source: &str) -> Symbols {
+    let mut symbols = Symbols::default();
+    if let Ok(file) = syn::parse_file(source) {
+        symbols.collect(&file);
+    }
+    parse::forget_spans();
+    symbols
+}
+
+fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules::RuleOptions) -> FileOutcome {
+    let transformed = transform::transform(&source, symbols, options);
+    let mut outcome = FileOutcome::new(path, source);
+    match transformed {
+        Transformed::Done {
+            output,
+            edits,
+            reviews,
+            touched,
+        } => {
+            outcome.mentions = mentions::scan_rust(&outcome.original, &touched);
+            outcome.output = output;
+            outcome.edits = edits;
+            outcome.reviews = reviews;
+        }
+        Transformed::ParseFailed(err) => {
+            outcome.error = Some(FileError::Parse {
+                line: err.line,
+                column: err.column,
+                message: err.message,
+            });
+        }
+        Transformed::Generated => outcome.reviews.push(Review {
+            line: 1,
+            message: "generated file (@generated): not edited; regenerate it after the migration".to_string(),
+        }),
+        Transformed::Rejected(message) => outcome.error = Some(FileError::Rejected { message }),
+    }
+    outcome
+}
+
+/// Proto files (with `--rpc remove`), Kotlin files and docs.
+fn process_others(files: &walk::Files, rpc: RpcMode) -> Vec<FileOutcome> {
+    let mut out = Vec::new();
+    let read = |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| e.to_string());
+    for path in &files.proto {
+        match read(path) {
+            Ok(source) => {
+                let mut outcome = FileOutcome::new(path.clone(), source);
+                if rpc == RpcMode::Remove {
+                    if let Some((output, edits)) = proto::remove_rpc(&outcome.original) {
+                        outcome.output = output;
+                        outcome.edits = edits;
+                    }
+                }
+                out.push(outcome);
+            }
+            Err(message) => out.push(io_failure(path, message)),
+        }
+    }
+    for path in &files.kotlin {
+        match read(path) {
+            Ok(source) => {
+                let mut outcome = FileOutcome::new(path.clone(), source);
+                outcome.reviews = kotlin::scan(&outcome.original);
+                out.push(outcome);
+            }
+            Err(message) => out.push(io_failure(path, message)),
+        }
+    }
+    for path in &files.docs {
+        if let Ok(source) = read(path) {
+            let mut outcome = FileOutcome::new(path.clone(), source);
+            outcome.mentions = mentions::scan_doc(&outcome.original);
+            out.push(outcome);
+        }
+    }
+    out.retain(|o| !o.is_empty());
+    out
+}
+
+fn io_failure(path: &Path, message: String) -> FileOutcome {
+    let mut outcome = FileOutcome::new(path.to_path_buf(), String::new());
+    outcome.error = Some(FileError::Io { message });
+    outcome
+}
+
+/// `--write`: guard, write atomically, verify, roll back on failure.
+fn apply(config: &Config, outcome: &mut Outcome) -> Result<(), Error> {
+    let changed: Vec<&FileOutcome> = outcome.files.iter().filter(|f| f.changed()).collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    if !config.allow_dirty {
+        let paths: Vec<PathBuf> = changed.iter().map(|f| f.path.clone()).collect();
+        let dirty = write::dirty_files(&paths);
+        if !dirty.is_empty() {
+            return Err(Error::DirtyTree(dirty));
+        }
+    }
+    let mut written: Vec<(PathBuf, String)> = Vec::new();
+    for file in &changed {
+        if let Err(err) = write::write_atomic(&file.path, &file.output) {
+            verify::restore(&written)?;
+            return Err(err);
+        }
+        written.push((file.path.clone(), file.original.clone()));
+    }
+    outcome.written = written.len();
+    if let Some(command) = &config.verify {
+        let dir = verify_dir(&config.paths);
+        if let Some(failure) = verify::run_command(command, &dir)? {
+            verify::restore(&written)?;
+            outcome.written = 0;
+            outcome.verify_failure = Some(failure);
+        }
+    }
+    Ok(())
+}
+
+/// The folder `--verify` runs in: the first PATH, or its folder for a file.
+fn verify_dir(paths: &[PathBuf]) -> PathBuf {
+    let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    if first.is_dir() {
+        first
+    } else {
+        first
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+fn progress_bar(enabled: bool, total: usize) -> indicatif::ProgressBar {
+    const MIN_FILES: usize = 300;
+    if !enabled || total < MIN_FILES {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files scanned") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Runs the rules on one source text alone, as if it were the whole tree
+/// (fixtures and the library's own tests).
+pub fn transform_source(source: &str, rpc: RpcMode) -> Transformed {
+    let symbols = collect_symbols(source);
+    transform::transform(source, &symbols, rules::RuleOptions { rpc })
+}

@@ -1,0 +1,116 @@
+//! What is deliberately left alone: the removed names where they remain
+//! after the edits, in comments, string literals, docs or code the rules did
+//! not attribute to the notifier.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::spec;
+use crate::text;
+
+/// Where a remaining mention sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MentionKind {
+    Comment,
+    String,
+    Code,
+    Doc,
+}
+
+/// One remaining mention of a removed name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mention {
+    pub line: usize,
+    pub name: String,
+    pub kind: MentionKind,
+}
+
+/// Mentions in a Rust source outside the `touched` ranges.
+pub fn scan_rust(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
+    scan(source, |at| {
+        if touched.iter().any(|r| r.start <= at && at < r.end) {
+            return None;
+        }
+        Some(classify(source, at))
+    })
+}
+
+/// Mentions in a documentation file.
+pub fn scan_doc(source: &str) -> Vec<Mention> {
+    scan(source, |_| Some(MentionKind::Doc))
+}
+
+fn scan(source: &str, kind_at: impl Fn(usize) -> Option<MentionKind>) -> Vec<Mention> {
+    let mut out = Vec::new();
+    for name in spec::MENTIONS {
+        for (at, _) in source.match_indices(name) {
+            // Whole words only: `notify_work_available` is not a mention of
+            // `WorkNotification`, and `PROTO_RPC` matches inside longer names.
+            let before = source[..at].chars().next_back();
+            let after = source[at + name.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if word(before) || word(after) {
+                continue;
+            }
+            if let Some(kind) = kind_at(at) {
+                out.push(Mention {
+                    line: text::line_of(source, at),
+                    name: name.to_string(),
+                    kind,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|m| m.line);
+    out.dedup();
+    out
+}
+
+/// Comment, string or code, judged from the text of the line before `at`.
+fn classify(source: &str, at: usize) -> MentionKind {
+    let line = &source[text::line_start(source, at)..at];
+    let trimmed = line.trim_start();
+    if trimmed.starts_with("//") || trimmed.starts_with("/*") || trimmed.starts_with('*') {
+        return MentionKind::Comment;
+    }
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = line.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\\' if in_string => escaped = !escaped,
+            b'"' if !escaped => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return MentionKind::Comment,
+            _ => escaped = false,
+        }
+    }
+    if in_string {
+        MentionKind::String
+    } else {
+        MentionKind::Code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_comment_string_code() {
+        let src = "// WorkerNotifier\nlet s = \"WorkerNotifier\";\nbeacon.notify_work_available();\n";
+        let kinds: Vec<_> = scan_rust(src, &[]).into_iter().map(|m| m.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![MentionKind::Comment, MentionKind::String, MentionKind::Code]
+        );
+    }
+
+    #[test]
+    fn touched_ranges_are_not_mentions() {
+        let src = "notifier.notify_work_available(a, b);";
+        let everything = 0..src.len();
+        assert!(scan_rust(src, std::slice::from_ref(&everything)).is_empty());
+    }
+}

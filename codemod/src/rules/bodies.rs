@@ -1,0 +1,671 @@
+//! Function bodies: removal propagates through statements. A statement that
+//! carries a removed value goes; a `let` bound to one goes and taints its
+//! name; arguments for removed parameters go; an `if`, `if let` or `for`
+//! left empty with a side-effect-free head goes; a `let` whose every use went
+//! goes too, until nothing changes; the removed flag counts as `false`.
+
+use std::ops::Range;
+
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+use syn::{Block, Expr, Stmt};
+
+use super::taint::{self, Env, FieldLookup, Taint};
+use super::{items, select, span_range, FileCtx, RuleId};
+use crate::edit::{Edit, Piece};
+use crate::spec;
+use crate::text::{self, Context};
+
+/// What happened to a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fate {
+    Kept,
+    Removed,
+    /// Removed, and it was a `notify_work_available` call (its log lines
+    /// may follow it).
+    RemovedNotify,
+}
+
+/// Walks one function body with the parameters already in `env`.
+pub(super) fn walk_fn(ctx: &mut FileCtx<'_>, env: Env, block: &Block) {
+    let mut walker = BodyWalker { ctx, env };
+    walker.block(block);
+}
+
+pub(super) struct BodyWalker<'c, 'a> {
+    pub ctx: &'c mut FileCtx<'a>,
+    pub env: Env,
+}
+
+impl BodyWalker<'_, '_> {
+    /// Walks a block in its own scope. Returns whether it had statements and
+    /// all of them are now removed.
+    pub fn block(&mut self, block: &Block) -> bool {
+        let saved = self.env.clone();
+        let mut fates = Vec::with_capacity(block.stmts.len());
+        for stmt in &block.stmts {
+            let fate = self.stmt(stmt);
+            fates.push(fate);
+        }
+        self.remove_log_lines(block, &mut fates);
+        self.remove_dead_lets(block, &mut fates);
+        self.env = saved;
+        !fates.is_empty() && fates.iter().all(|f| *f != Fate::Kept)
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) -> Fate {
+        let range = span_range(stmt);
+        match stmt {
+            Stmt::Local(local) => self.local(local, range),
+            Stmt::Expr(expr, _) => self.expr_stmt(expr, range),
+            Stmt::Macro(m) => self.macro_stmt(&m.mac, range),
+            Stmt::Item(item) => {
+                items::walk_item(self.ctx, item);
+                Fate::Kept
+            }
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local, range: Range<usize>) -> Fate {
+        if let syn::Pat::Type(pt) = &local.pat {
+            self.env.bind_type(&pt.pat, &pt.ty, self.ctx.symbols);
+        }
+        let Some(init) = &local.init else { return Fate::Kept };
+        if let Some(taint) = self.env.taint_of(&init.expr, self.ctx.symbols) {
+            for name in taint::pat_idents(&local.pat) {
+                self.env.taint(name, taint.clone());
+            }
+            let rule = rule_for(&init.expr, &taint);
+            self.ctx.remove(range, Context::Standalone, rule, taint.cause());
+            return Fate::Removed;
+        }
+        self.visit_expr(&init.expr);
+        if let Some((_, diverge)) = &init.diverge {
+            self.visit_expr(diverge);
+        }
+        for name in taint::pat_idents(&local.pat) {
+            self.env.untaint(&name);
+        }
+        Fate::Kept
+    }
+
+    fn expr_stmt(&mut self, expr: &Expr, range: Range<usize>) -> Fate {
+        if let Some(taint) = self.env.taint_of(expr, self.ctx.symbols) {
+            return self.remove_tainted_stmt(expr, &taint, range);
+        }
+        match expr {
+            Expr::If(e) => self.if_stmt(e, range),
+            Expr::ForLoop(f) => {
+                self.visit_expr(&f.expr);
+                let emptied = self.block(&f.body);
+                if emptied && taint::is_pure(&f.expr) {
+                    self.ctx
+                        .remove(range, Context::Standalone, RuleId::DeadCode, "empty loop");
+                    return Fate::Removed;
+                }
+                Fate::Kept
+            }
+            Expr::Macro(m) => self.macro_stmt(&m.mac, range),
+            _ => {
+                self.visit_expr(expr);
+                Fate::Kept
+            }
+        }
+    }
+
+    fn remove_tainted_stmt(&mut self, expr: &Expr, taint: &Taint, range: Range<usize>) -> Fate {
+        let rule = rule_for(expr, taint);
+        if rule == RuleId::NotifyCall {
+            if let Some(call) = notify_call(expr) {
+                if !call.args.iter().all(taint::is_pure) {
+                    let line = self.ctx.line(range.start);
+                    self.ctx.review(
+                        line,
+                        format!(
+                            "`{}` call has arguments with side effects; left in place",
+                            spec::NOTIFY_METHOD
+                        ),
+                    );
+                    return Fate::Kept;
+                }
+            }
+        }
+        self.ctx.remove(range, Context::Standalone, rule, taint.cause());
+        if rule == RuleId::NotifyCall {
+            Fate::RemovedNotify
+        } else {
+            Fate::Removed
+        }
+    }
+
+    /// `if`: a removed flag or a removed `if let` scrutinee decides the
+    /// branch statically; otherwise an emptied body with a pure head goes.
+    fn if_stmt(&mut self, e: &syn::ExprIf, range: Range<usize>) -> Fate {
+        if let Some((value, rule, cause)) = self.static_condition(&e.cond) {
+            return self.decide_if(e, value, range, rule, &cause);
+        }
+        self.visit_expr(&e.cond);
+        let emptied = self.block(&e.then_branch);
+        if let Some((_, else_expr)) = &e.else_branch {
+            self.visit_expr(else_expr);
+        }
+        if emptied {
+            if e.else_branch.is_none() && taint::is_pure(&e.cond) {
+                self.ctx
+                    .remove(range, Context::Standalone, RuleId::DeadCode, "empty block");
+                return Fate::Removed;
+            }
+            let line = self.ctx.line(range.start);
+            self.ctx.review(
+                line,
+                "the body of this `if` is now empty; its condition may have side effects",
+            );
+        }
+        Fate::Kept
+    }
+
+    /// `Some((value, rule, cause))` when the condition is known after the
+    /// removal: the flag reads `false`, a removed value is never `Some`.
+    fn static_condition(&self, cond: &Expr) -> Option<(bool, RuleId, String)> {
+        match cond {
+            Expr::Paren(p) => self.static_condition(&p.expr),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+                self.static_condition(&u.expr).map(|(v, r, c)| (!v, r, c))
+            }
+            Expr::Let(l) => match self.env.taint_of(&l.expr, self.ctx.symbols)? {
+                Taint::Value(cause) => Some((false, RuleId::DeadCode, cause)),
+                Taint::Flag => None,
+            },
+            _ => match self.env.taint_of(cond, self.ctx.symbols)? {
+                Taint::Flag => Some((false, RuleId::ConfigFlag, spec::CONFIG_FLAG.to_string())),
+                Taint::Value(_) => None,
+            },
+        }
+    }
+
+    /// Replaces an `if` whose condition is known by the branch that runs.
+    fn decide_if(&mut self, e: &syn::ExprIf, value: bool, range: Range<usize>, rule: RuleId, cause: &str) -> Fate {
+        let kept: Option<&Expr> = if value {
+            None
+        } else {
+            e.else_branch.as_ref().map(|(_, b)| &**b)
+        };
+        if value {
+            self.block(&e.then_branch);
+            return self.unwrap_block(&e.then_branch, range, rule, cause);
+        }
+        match kept {
+            None => {
+                self.ctx.remove(range, Context::Standalone, rule, cause);
+                Fate::Removed
+            }
+            Some(Expr::Block(b)) => {
+                self.block(&b.block);
+                self.unwrap_block(&b.block, range, rule, cause)
+            }
+            Some(else_if) => {
+                // `if flag {..} else if c {..}` → `if c {..}`
+                let cut = range.start..span_range(else_if).start;
+                self.ctx.push(Edit::delete(cut, rule, cause));
+                self.visit_expr(else_if);
+                Fate::Kept
+            }
+        }
+    }
+
+    /// Replaces the statement at `range` by the inner lines of `block`,
+    /// one indentation level out.
+    fn unwrap_block(&mut self, block: &Block, range: Range<usize>, rule: RuleId, cause: &str) -> Fate {
+        let src = self.ctx.src();
+        let open = block.brace_token.span.open().byte_range().start;
+        let close = block.brace_token.span.close().byte_range().start;
+        if text::line_of(src, open) == text::line_of(src, close) {
+            let line = self.ctx.line(range.start);
+            self.ctx
+                .review(line, format!("`{cause}` guard on one line; left in place"));
+            return Fate::Kept;
+        }
+        let inner = text::line_end(src, open)..text::line_start(src, close);
+        let outer = text::removal_range(src, range.clone(), Context::Standalone);
+        let dedent = text::indent_at(src, inner.start)
+            .len()
+            .saturating_sub(text::indent_at(src, range.start).len());
+        let edit = Edit::replace(outer, vec![Piece::Original { range: inner, dedent }], rule, cause);
+        self.ctx.push(edit);
+        Fate::Kept
+    }
+
+    fn macro_stmt(&mut self, mac: &syn::Macro, range: Range<usize>) -> Fate {
+        let Some(name) = mac.path.segments.last().map(|s| s.ident.to_string()) else {
+            return Fate::Kept;
+        };
+        if name == "select" {
+            return select::rewrite(self, mac, Some(range));
+        }
+        let is_assert = spec::ASSERT_MACROS.contains(&name.as_str());
+        let is_log = spec::LOG_MACROS.contains(&name.as_str());
+        if !(is_assert || is_log) {
+            return Fate::Kept;
+        }
+        let Ok(args) = mac.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated) else {
+            return Fate::Kept;
+        };
+        let taint = args.iter().find_map(|a| self.find_taint(a));
+        if let Some(taint) = taint {
+            let rule = if taint == Taint::Flag {
+                RuleId::ConfigFlag
+            } else {
+                RuleId::DeadCode
+            };
+            self.ctx.remove(range, Context::Standalone, rule, taint.cause());
+            return Fate::Removed;
+        }
+        Fate::Kept
+    }
+
+    /// The taint of any sub-expression (for macros that only read).
+    fn find_taint(&self, expr: &Expr) -> Option<Taint> {
+        struct Finder<'e> {
+            env: &'e Env,
+            symbols: &'e crate::symbols::Symbols,
+            found: Option<Taint>,
+        }
+        impl<'ast> Visit<'ast> for Finder<'_> {
+            fn visit_expr(&mut self, e: &'ast Expr) {
+                if self.found.is_none() {
+                    self.found = self.env.taint_of(e, self.symbols);
+                    if self.found.is_none() {
+                        syn::visit::visit_expr(self, e);
+                    }
+                }
+            }
+        }
+        let mut finder = Finder {
+            env: &self.env,
+            symbols: self.ctx.symbols,
+            found: None,
+        };
+        finder.visit_expr(expr);
+        finder.found
+    }
+
+    /// A log line right before or after a removed notify call that only
+    /// reports the notification goes with it.
+    fn remove_log_lines(&mut self, block: &Block, fates: &mut [Fate]) {
+        for i in 0..block.stmts.len() {
+            if fates[i] != Fate::RemovedNotify {
+                continue;
+            }
+            for j in [i.wrapping_sub(1), i + 1] {
+                let Some(stmt) = block.stmts.get(j) else { continue };
+                if fates[j] == Fate::Kept && is_notification_log(stmt) {
+                    self.ctx.remove(
+                        span_range(stmt),
+                        Context::Standalone,
+                        RuleId::NotifyCall,
+                        spec::NOTIFY_METHOD,
+                    );
+                    fates[j] = Fate::Removed;
+                }
+            }
+        }
+    }
+
+    /// A `let x = <pure>;` whose every use was removed goes; repeated until
+    /// nothing changes. A binding made unused in a pattern that cannot go is
+    /// reported.
+    fn remove_dead_lets(&mut self, block: &Block, fates: &mut [Fate]) {
+        let block_end = span_range(block).end;
+        loop {
+            let mut changed = false;
+            for (i, stmt) in block.stmts.iter().enumerate() {
+                let Stmt::Local(local) = stmt else { continue };
+                if fates[i] != Fate::Kept {
+                    continue;
+                }
+                let range = span_range(stmt);
+                let names = taint::pat_idents(&local.pat);
+                let dead: Vec<&String> = names
+                    .iter()
+                    .filter(|n| self.all_uses_removed(n, range.end..block_end))
+                    .collect();
+                if dead.is_empty() {
+                    continue;
+                }
+                let simple = matches!(&local.pat, syn::Pat::Ident(p) if p.subpat.is_none())
+                    || matches!(&local.pat, syn::Pat::Type(t) if matches!(&*t.pat, syn::Pat::Ident(_)));
+                let pure = local
+                    .init
+                    .as_ref()
+                    .is_some_and(|i| i.diverge.is_none() && taint::is_pure(&i.expr));
+                if simple && pure {
+                    self.ctx.remove(
+                        range,
+                        Context::Standalone,
+                        RuleId::DeadCode,
+                        &format!("unused `{}`", dead[0]),
+                    );
+                    fates[i] = Fate::Removed;
+                    changed = true;
+                } else {
+                    let line = self.ctx.line(range.start);
+                    for name in dead {
+                        self.ctx.review(line, format!("binding `{name}` is no longer used"));
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// Was `name` used in `range`, and is every such use now removed?
+    fn all_uses_removed(&self, name: &str, range: Range<usize>) -> bool {
+        let mut uses = self.ctx.file.idents_named(name, range).peekable();
+        uses.peek().is_some() && uses.all(|t| self.ctx.out.edits.removes(&t.range))
+    }
+
+    /// Removes the arguments passed for removed parameters.
+    fn remove_args(&mut self, args: &Punctuated<Expr, syn::Token![,]>, removed: &[usize], cause: &str) -> Vec<usize> {
+        let elements: Vec<Range<usize>> = args.iter().map(span_range).collect();
+        let marks: Vec<Option<(RuleId, String)>> = (0..elements.len())
+            .map(|i| removed.contains(&i).then(|| (RuleId::RemovedParam, cause.to_string())))
+            .collect();
+        self.ctx.remove_list(&elements, &marks)
+    }
+
+    /// Reports removed values passed where no removed parameter is known.
+    fn review_args(&mut self, args: &Punctuated<Expr, syn::Token![,]>, callee: &str) {
+        for arg in args {
+            if let Some(Taint::Value(cause)) = self.env.taint_of(arg, self.ctx.symbols) {
+                let line = self.ctx.line(span_range(arg).start);
+                self.ctx.review(
+                    line,
+                    format!("`{callee}` receives a `{cause}` value but its parameter is unknown; remove both by hand"),
+                );
+            }
+        }
+    }
+
+    /// `.field("enable_notifications", ..)` in a `Debug` chain, or a
+    /// builder link `.enable_notifications(x)`.
+    fn removed_link(&self, m: &syn::ExprMethodCall) -> Option<String> {
+        let method = m.method.to_string();
+        if method == spec::CONFIG_FLAG {
+            return Some(method);
+        }
+        if method != "field" {
+            return None;
+        }
+        let Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(name),
+            ..
+        })) = m.args.first()
+        else {
+            return None;
+        };
+        let name = name.value();
+        match self.env.owner.as_deref() {
+            Some(owner) if self.ctx.symbols.knows_struct(owner) => {
+                self.ctx.symbols.removed_field(owner, &name).map(|_| name)
+            }
+            _ => self.ctx.symbols.removed_field_name(&name).map(|_| name),
+        }
+    }
+
+    fn remove_link(&mut self, m: &syn::ExprMethodCall, cause: &str) {
+        let src = self.ctx.src();
+        let dot = m.dot_token.span.byte_range().start;
+        let end = span_range(m).end;
+        let rule = if cause == spec::CONFIG_FLAG {
+            RuleId::ConfigFlag
+        } else {
+            RuleId::RemovedField
+        };
+        let own_line = src[text::line_start(src, dot)..dot].trim().is_empty();
+        let range = if own_line {
+            text::removal_range(src, dot..end, Context::Standalone)
+        } else {
+            span_range(&m.receiver).end..end
+        };
+        self.ctx.push(Edit::delete(range, rule, cause));
+    }
+
+    /// Replaces an emptied match arm block by `{}` when nothing else (no
+    /// comment) is left in it.
+    fn tidy_emptied_arm(&mut self, block: &Block, cause: &str) {
+        let src = self.ctx.src();
+        let range = span_range(block);
+        let inner = range.start + 1..range.end - 1;
+        let mut rest = String::new();
+        let mut at = inner.start;
+        for edit in self.ctx.out.edits.top_level() {
+            if edit.range.start >= at && edit.range.end <= inner.end {
+                rest.push_str(&src[at..edit.range.start]);
+                at = edit.range.end;
+            }
+        }
+        rest.push_str(&src[at..inner.end]);
+        if rest.trim().is_empty() {
+            let edit = Edit::replace(range, vec![Piece::Text("{}".into())], RuleId::DeadCode, cause);
+            self.ctx.push(edit);
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
+    fn visit_block(&mut self, block: &'ast Block) {
+        self.block(block);
+    }
+
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        items::walk_item(self.ctx, item);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        let arity = call.args.len();
+        let mut skipped = Vec::new();
+        if let Expr::Path(p) = &*call.func {
+            let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let name = segments.last().cloned().unwrap_or_default();
+            let owner = match segments.len() {
+                0 | 1 => String::new(),
+                n if segments[n - 2] == "Self" => self.env.owner.clone().unwrap_or_default(),
+                n => segments[n - 2].clone(),
+            };
+            match self.ctx.symbols.function(&owner, &name, arity).cloned() {
+                Some(sig) => skipped = self.remove_args(&call.args, &sig.removed, &sig.cause),
+                None => self.review_args(&call.args, &segments.join("::")),
+            }
+        }
+        self.visit_expr(&call.func);
+        for (i, arg) in call.args.iter().enumerate() {
+            if !skipped.contains(&i) {
+                self.visit_expr(arg);
+            }
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if let Some(cause) = self.removed_link(m) {
+            self.remove_link(m, &cause);
+            self.visit_expr(&m.receiver);
+            return;
+        }
+        let name = m.method.to_string();
+        if name == spec::NOTIFY_METHOD && m.args.len() == 2 {
+            let line = self.ctx.line(m.method.span().byte_range().start);
+            self.ctx.review(
+                line,
+                format!(
+                    "`{}` on a receiver not known to be the notifier; left in place",
+                    spec::NOTIFY_METHOD
+                ),
+            );
+        }
+        let mut skipped = Vec::new();
+        match self.ctx.symbols.unique_method(&name, m.args.len()).cloned() {
+            Some(sig) => {
+                let confident = sig.removed.iter().all(|&i| {
+                    m.args
+                        .iter()
+                        .nth(i)
+                        .is_some_and(|a| self.env.taint_of(a, self.ctx.symbols).is_some())
+                });
+                if confident {
+                    skipped = self.remove_args(&m.args, &sig.removed, &sig.cause);
+                } else {
+                    self.review_args(&m.args, &name);
+                }
+            }
+            None => self.review_args(&m.args, &name),
+        }
+        self.visit_expr(&m.receiver);
+        for (i, arg) in m.args.iter().enumerate() {
+            if !skipped.contains(&i) {
+                self.visit_expr(arg);
+            }
+        }
+    }
+
+    fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
+        let path_owner = s
+            .path
+            .segments
+            .last()
+            .map(|seg| seg.ident.to_string())
+            .unwrap_or_default();
+        let owner = if path_owner == "Self" {
+            self.env.owner.clone().unwrap_or_default()
+        } else {
+            path_owner
+        };
+        let mut marks = Vec::new();
+        for field in &s.fields {
+            let syn::Member::Named(name) = &field.member else {
+                marks.push(None);
+                continue;
+            };
+            let name = name.to_string();
+            let cause = if self.ctx.symbols.knows_struct(&owner) {
+                self.ctx.symbols.removed_field(&owner, &name).map(str::to_string)
+            } else {
+                spec::REMOVED_FIELD_NAMES
+                    .iter()
+                    .find(|n| **n == name)
+                    .map(|n| n.to_string())
+                    .or_else(|| {
+                        self.env
+                            .taint_of(&field.expr, self.ctx.symbols)
+                            .map(|t| t.cause().to_string())
+                    })
+            };
+            let rule = if name == spec::CONFIG_FLAG {
+                RuleId::ConfigFlag
+            } else {
+                RuleId::RemovedField
+            };
+            marks.push(cause.map(|c| (rule, c)));
+        }
+        let elements: Vec<Range<usize>> = s.fields.iter().map(span_range).collect();
+        let removed = self.ctx.remove_list(&elements, &marks);
+        for (i, field) in s.fields.iter().enumerate() {
+            if !removed.contains(&i) {
+                self.visit_expr(&field.expr);
+            }
+        }
+        if let Some(rest) = &s.rest {
+            self.visit_expr(rest);
+        }
+    }
+
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.visit_expr(&m.expr);
+        for arm in &m.arms {
+            if let Some((_, guard)) = &arm.guard {
+                self.visit_expr(guard);
+            }
+            match &*arm.body {
+                Expr::Block(b) if b.label.is_none() => {
+                    if self.block(&b.block) {
+                        self.tidy_emptied_arm(&b.block, "empty arm");
+                    }
+                }
+                body => match self.env.taint_of(body, self.ctx.symbols) {
+                    Some(taint) => {
+                        let rule = rule_for(body, &taint);
+                        let edit = Edit::replace(span_range(body), vec![Piece::Text("{}".into())], rule, taint.cause());
+                        self.ctx.push(edit);
+                    }
+                    None => self.visit_expr(body),
+                },
+            }
+        }
+    }
+
+    fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
+        if let syn::Member::Named(name) = &f.member {
+            if let FieldLookup::Ambiguous = self.env.field(&f.base, &name.to_string(), self.ctx.symbols) {
+                let line = self.ctx.line(span_range(f).start);
+                self.ctx.review(
+                    line,
+                    format!("`{name}` names a removed field in one struct and a kept one in another; left in place"),
+                );
+            }
+        }
+        syn::visit::visit_expr_field(self, f);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        if mac.path.segments.last().is_some_and(|s| s.ident == "select") {
+            select::rewrite(self, mac, None);
+        }
+    }
+}
+
+/// The rule an edit belongs to, from what is removed and why.
+fn rule_for(expr: &Expr, taint: &Taint) -> RuleId {
+    if notify_call(expr).is_some() {
+        return RuleId::NotifyCall;
+    }
+    match taint {
+        Taint::Flag => RuleId::ConfigFlag,
+        Taint::Value(cause) if cause == spec::SUBSCRIPTION_LOOP => RuleId::SubscriptionLoop,
+        Taint::Value(cause)
+            if spec::is_removed_type(cause) && crate::symbols::expr_mentions_removed_type(expr).is_some() =>
+        {
+            RuleId::NotifierType
+        }
+        Taint::Value(_) => RuleId::DeadCode,
+    }
+}
+
+/// The `notify_work_available(..)` call an expression statement consists of.
+fn notify_call(expr: &Expr) -> Option<&syn::ExprMethodCall> {
+    match expr {
+        Expr::MethodCall(m) if m.method == spec::NOTIFY_METHOD => Some(m),
+        Expr::Await(a) => notify_call(&a.base),
+        Expr::Try(t) => notify_call(&t.expr),
+        _ => None,
+    }
+}
+
+/// Is this statement a log macro whose message is about the notification?
+fn is_notification_log(stmt: &Stmt) -> bool {
+    let mac = match stmt {
+        Stmt::Macro(m) => &m.mac,
+        Stmt::Expr(Expr::Macro(m), _) => &m.mac,
+        _ => return false,
+    };
+    let is_log = mac
+        .path
+        .segments
+        .last()
+        .is_some_and(|s| spec::LOG_MACROS.contains(&s.ident.to_string().as_str()));
+    is_log
+        && mac.tokens.clone().into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Literal(lit) => spec::is_notification_message(&lit.to_string()),
+            _ => false,
+        })
+}

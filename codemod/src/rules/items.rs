@@ -1,0 +1,162 @@
+//! Items: the removed types and their `impl` blocks, fields of a removed
+//! type or name, the subscription loop method, the config flag's builder
+//! setter, parameters of a removed type; then each function body goes to
+//! [`super::bodies`].
+
+use syn::{ImplItem, Item};
+
+use super::taint::{Env, Taint};
+use super::{bodies, rpc, span_range, FileCtx, RpcMode, RuleId};
+use crate::spec;
+use crate::symbols::{self, removed_param_cause, type_name};
+use crate::text::Context;
+
+pub(super) fn run(ctx: &mut FileCtx<'_>) {
+    let file = ctx.file;
+    for item in &file.ast.items {
+        walk_item(ctx, item);
+    }
+}
+
+/// Handles one item and everything inside it.
+pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
+    match item {
+        Item::Struct(s) => {
+            let name = s.ident.to_string();
+            if spec::is_removed_type(&name) {
+                ctx.remove(span_range(s), Context::Standalone, RuleId::NotifierType, &name);
+                return;
+            }
+            let marks: Vec<Option<(RuleId, String)>> = s
+                .fields
+                .iter()
+                .map(|field| {
+                    let ident = field.ident.as_ref()?;
+                    let cause = ctx.symbols.removed_field(&name, &ident.to_string())?;
+                    Some((field_rule(cause), cause.to_string()))
+                })
+                .collect();
+            let elements: Vec<_> = s.fields.iter().map(span_range).collect();
+            ctx.remove_list(&elements, &marks);
+        }
+        Item::Enum(e) if spec::is_removed_type(&e.ident.to_string()) => {
+            ctx.remove(
+                span_range(e),
+                Context::Standalone,
+                RuleId::NotifierType,
+                &e.ident.to_string(),
+            );
+        }
+        Item::Type(t) => {
+            if let Some(found) = symbols::mentions_removed_type(&t.ty) {
+                ctx.remove(span_range(t), Context::Standalone, RuleId::NotifierType, found);
+            }
+        }
+        Item::Impl(i) => walk_impl(ctx, i),
+        Item::Fn(f) => walk_fn(ctx, None, false, &f.sig, &f.block),
+        Item::Mod(m) => {
+            if let Some((_, items)) = &m.content {
+                for item in items {
+                    walk_item(ctx, item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn field_rule(cause: &str) -> RuleId {
+    if cause == spec::CONFIG_FLAG {
+        RuleId::ConfigFlag
+    } else {
+        RuleId::RemovedField
+    }
+}
+
+fn walk_impl(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl) {
+    let self_name = type_name(&imp.self_ty).unwrap_or_default();
+    if spec::is_removed_type(&self_name) {
+        ctx.remove(span_range(imp), Context::Standalone, RuleId::NotifierType, &self_name);
+        return;
+    }
+    let is_trait_impl = imp.trait_.is_some();
+    let owner = Some(self_name);
+    for item in &imp.items {
+        match item {
+            ImplItem::Fn(f) => walk_impl_fn(ctx, imp, owner.clone(), is_trait_impl, f),
+            ImplItem::Type(t) if t.ident == spec::RPC_STREAM_TYPE && ctx.options.rpc == RpcMode::Remove => {
+                ctx.remove(span_range(t), Context::Standalone, RuleId::RpcRemove, spec::RPC_METHOD);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn walk_impl_fn(
+    ctx: &mut FileCtx<'_>,
+    imp: &syn::ItemImpl,
+    owner: Option<String>,
+    is_trait_impl: bool,
+    f: &syn::ImplItemFn,
+) {
+    let name = f.sig.ident.to_string();
+    let range = span_range(f);
+    if name == spec::SUBSCRIPTION_LOOP {
+        ctx.remove(range, Context::Standalone, RuleId::SubscriptionLoop, &name);
+        return;
+    }
+    if name == spec::CONFIG_FLAG && !is_trait_impl {
+        ctx.remove(range, Context::Standalone, RuleId::ConfigFlag, &name);
+        return;
+    }
+    if name == spec::RPC_METHOD {
+        if is_trait_impl {
+            rpc::rewrite_handler(ctx, imp, f);
+            return;
+        }
+        if ctx.options.rpc == RpcMode::Remove {
+            ctx.remove(range, Context::Standalone, RuleId::RpcRemove, &name);
+            return;
+        }
+    }
+    walk_fn(ctx, owner, is_trait_impl, &f.sig, &f.block);
+}
+
+/// Removes the parameters of a removed type and walks the body with them
+/// tainted.
+fn walk_fn(
+    ctx: &mut FileCtx<'_>,
+    owner: Option<String>,
+    is_trait_impl: bool,
+    sig: &syn::Signature,
+    block: &syn::Block,
+) {
+    let mut env = Env::with_owner(owner);
+    let mut marks = Vec::new();
+    for input in &sig.inputs {
+        let syn::FnArg::Typed(pt) = input else {
+            marks.push(None);
+            continue;
+        };
+        env.bind_type(&pt.pat, &pt.ty, ctx.symbols);
+        let cause = removed_param_cause(&pt.pat, &pt.ty);
+        if let (Some(cause), true) = (&cause, is_trait_impl) {
+            let line = ctx.line(span_range(pt).start);
+            ctx.review(
+                line,
+                format!("parameter of a trait method has a `{cause}` type; change the trait by hand"),
+            );
+            marks.push(None);
+            continue;
+        }
+        if let Some(cause) = &cause {
+            for name in super::taint::pat_idents(&pt.pat) {
+                env.taint(name, Taint::Value(cause.clone()));
+            }
+        }
+        marks.push(cause.map(|c| (RuleId::RemovedParam, c)));
+    }
+    let elements: Vec<_> = sig.inputs.iter().map(span_range).collect();
+    ctx.remove_list(&elements, &marks);
+    bodies::walk_fn(ctx, env, block);
+}

@@ -1,0 +1,191 @@
+//! The rule registry. Each rule describes *what* goes for one shape of code
+//! and returns [`Edit`]s; none of them touches text. [`analyse`] runs them all
+//! in one pass over a parsed file, items first, then function bodies (where
+//! removal propagates through lets, arguments and blocks), then imports.
+
+mod bodies;
+mod imports;
+mod items;
+mod rpc;
+mod select;
+mod taint;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::edit::{Edit, EditSet};
+use crate::parse::ParsedFile;
+use crate::symbols::Symbols;
+use crate::text::{self, Context};
+
+/// What the `subscribe_to_notifications` handler becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum RpcMode {
+    /// Keep the RPC with a stub that never sends (the design's Option B).
+    #[default]
+    Stub,
+    /// Delete the handler, its stream type, the client method and the proto items.
+    Remove,
+}
+
+/// The shapes of code the codemod removes; the "rule" column of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleId {
+    /// `WorkerNotifier` / `WorkNotification` types and their impls.
+    NotifierType,
+    /// Struct fields of a removed type or name, their initialisers and reads.
+    RemovedField,
+    /// Function parameters of a removed type and the arguments passed for them.
+    RemovedParam,
+    /// `notify_work_available` calls and the log lines reporting them.
+    NotifyCall,
+    /// Code that only served removed code: lets, empty ifs and loops.
+    DeadCode,
+    /// `enable_notifications` guards and assertions.
+    ConfigFlag,
+    /// `notification_subscription_loop` and the task spawning it.
+    SubscriptionLoop,
+    /// `tokio::select!` branches waiting on the work notification.
+    SelectBranch,
+    /// The `subscribe_to_notifications` handler replaced by a stub.
+    RpcStub,
+    /// The `subscribe_to_notifications` RPC removed (`--rpc remove`).
+    RpcRemove,
+    /// `use` items that nothing refers to any more.
+    UnusedImport,
+    /// Proto definitions of the notification RPC.
+    Proto,
+}
+
+impl RuleId {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleId::NotifierType => "notifier-type",
+            RuleId::RemovedField => "removed-field",
+            RuleId::RemovedParam => "removed-param",
+            RuleId::NotifyCall => "notify-call",
+            RuleId::DeadCode => "dead-code",
+            RuleId::ConfigFlag => "config-flag",
+            RuleId::SubscriptionLoop => "subscription-loop",
+            RuleId::SelectBranch => "select-branch",
+            RuleId::RpcStub => "rpc-stub",
+            RuleId::RpcRemove => "rpc-remove",
+            RuleId::UnusedImport => "unused-import",
+            RuleId::Proto => "proto",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Something the codemod saw and did not change, for a human to check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Review {
+    pub line: usize,
+    pub message: String,
+}
+
+/// What the rules found in one file.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub edits: EditSet,
+    pub reviews: Vec<Review>,
+}
+
+/// Options that change what rules produce.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleOptions {
+    pub rpc: RpcMode,
+}
+
+/// Shared state of one file's analysis.
+pub(crate) struct FileCtx<'a> {
+    pub file: &'a ParsedFile,
+    pub symbols: &'a Symbols,
+    pub options: RuleOptions,
+    pub out: Analysis,
+}
+
+impl<'a> FileCtx<'a> {
+    pub fn src(&self) -> &'a str {
+        &self.file.source
+    }
+
+    /// Records an edit; a conflict with another rule's edit is reported for
+    /// review instead of aborting the file.
+    pub fn push(&mut self, edit: Edit) -> bool {
+        self.push_group(vec![edit])
+    }
+
+    pub fn push_group(&mut self, edits: Vec<Edit>) -> bool {
+        let line = edits.first().map_or(1, |e| text::line_of(self.src(), e.range.start));
+        match self.out.edits.insert_group(edits) {
+            Ok(()) => true,
+            Err(conflict) => {
+                self.review(line, format!("edits overlap, left unchanged: {conflict}"));
+                false
+            }
+        }
+    }
+
+    /// Removes a node with what belongs to it (comments, separator, lines).
+    pub fn remove(&mut self, node: Range<usize>, context: Context, rule: RuleId, cause: &str) -> bool {
+        let range = text::removal_range(self.src(), node, context);
+        self.push(Edit::delete(range, rule, cause))
+    }
+
+    /// Removes the marked elements of one comma-separated list; `marks`
+    /// holds the rule and cause of each removed element. Returns the indices
+    /// removed.
+    pub fn remove_list(&mut self, elements: &[Range<usize>], marks: &[Option<(RuleId, String)>]) -> Vec<usize> {
+        let removed: Vec<bool> = marks.iter().map(Option::is_some).collect();
+        let mut done = Vec::new();
+        for (range, which) in text::list_cuts(self.src(), elements, &removed) {
+            let (rule, cause) = marks[which.start].clone().expect("cuts only cover marked elements");
+            if self.push(Edit::delete(range, rule, cause)) {
+                done.extend(which);
+            }
+        }
+        done
+    }
+
+    pub fn review(&mut self, line: usize, message: impl Into<String>) {
+        let review = Review {
+            line,
+            message: message.into(),
+        };
+        if !self.out.reviews.contains(&review) {
+            self.out.reviews.push(review);
+        }
+    }
+
+    pub fn line(&self, offset: usize) -> usize {
+        text::line_of(self.src(), offset)
+    }
+}
+
+/// Byte range of a syntax node in its file.
+pub(crate) fn span_range<T: syn::spanned::Spanned>(node: &T) -> Range<usize> {
+    node.span().byte_range()
+}
+
+/// Runs every rule over one file.
+pub fn analyse(file: &ParsedFile, symbols: &Symbols, options: RuleOptions) -> Analysis {
+    let mut ctx = FileCtx {
+        file,
+        symbols,
+        options,
+        out: Analysis::default(),
+    };
+    items::run(&mut ctx);
+    imports::run(&mut ctx);
+    ctx.out.reviews.sort_by_key(|r| r.line);
+    ctx.out
+}

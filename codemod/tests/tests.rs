@@ -1,0 +1,6 @@
+//! The codemod's one integration test binary.
+
+mod cli;
+mod fixture_pairs;
+mod sample_sdk;
+mod util;

@@ -1,0 +1,56 @@
+//! Shared helpers: insta settings (snapshots under `snapshots/codemod/` at
+//! the workspace root), the built binary, temporary trees.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// insta settings every test uses.
+pub fn insta_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("../snapshots/codemod"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.add_filter(r"/tmp/[^/\s]+", "[TMP]");
+    settings.add_filter(r"\.tmp[A-Za-z0-9]{6}", "[TMP]");
+    settings
+}
+
+/// The fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Runs the built `codemod` binary.
+pub fn codemod(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_codemod"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the codemod binary runs")
+}
+
+/// Runs a command that must succeed.
+pub fn sh(program: &str, args: &[&str], cwd: &Path) -> String {
+    let out = Command::new(program).args(args).current_dir(cwd).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Copies a folder tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

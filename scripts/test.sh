@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace, on a fresh machine too: cargo builds
+# everything it needs. Snapshot mismatches fail (insta never writes here),
+# and a .snap file that no test references fails the run as well.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+refs=$(mktemp)
+trap 'rm -f "$refs"' EXIT
+
+INSTA_UPDATE=no INSTA_SNAPSHOT_REFERENCES_FILE="$refs" cargo test --workspace --locked "$@"
+
+# Only meaningful for a full run (no test filter given).
+if [ "$#" -eq 0 ]; then
+  unreferenced=$(comm -23 \
+    <(find snapshots -name '*.snap' -exec realpath {} + | sort) \
+    <(xargs -r realpath < "$refs" | sort -u))
+  if [ -n "$unreferenced" ]; then
+    echo "Snapshots that no test references (delete them or restore their test):" >&2
+    echo "$unreferenced" >&2
+    exit 1
+  fi
+  pending=$(find . -path ./target -prune -o \( -name '*.snap.new' -o -name '*.pending-snap' \) -print)
+  if [ -n "$pending" ]; then
+    echo "Pending snapshots left in the tree: $pending" >&2
+    exit 1
+  fi
+fi
+echo "All tests passed."
