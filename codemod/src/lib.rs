@@ -338,6 +338,12 @@ fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules
             touched,
         } => {
             outcome.mentions = mentions::scan_rust(&outcome.original, &touched);
+            if options.rpc == RpcMode::Stub {
+                // The stub keeps the RPC's handler and client method on purpose.
+                outcome
+                    .mentions
+                    .retain(|m| m.kind != mentions::MentionKind::Code || m.name != spec::RPC_METHOD);
+            }
             outcome.output = output;
             outcome.edits = edits;
             outcome.reviews = reviews;

@@ -25,7 +25,7 @@ fn migrated_sample_sdk_builds_and_passes_its_tests() {
     let out = codemod(&["--write", "."], &crate_dir);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let diff = tree_diff(&source, &crate_dir);
+    let diff = util::tree_diff(&source, &crate_dir);
     util::insta_settings().bind(|| insta::assert_snapshot!("sample_sdk_migration", diff));
 
     let check = codemod(&["--check", "."], &crate_dir);
@@ -45,28 +45,4 @@ fn migrated_sample_sdk_builds_and_passes_its_tests() {
         String::from_utf8_lossy(&test.stdout),
         String::from_utf8_lossy(&test.stderr)
     );
-}
-
-/// The unified diff of every `.rs` file that differs between two trees.
-fn tree_diff(before: &Path, after: &Path) -> String {
-    let mut out = String::new();
-    for entry in walkdir::WalkDir::new(before).sort_by_file_name() {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(before).unwrap();
-        if rel.starts_with("target") || entry.path().extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let old = std::fs::read_to_string(entry.path()).unwrap();
-        let new = std::fs::read_to_string(after.join(rel)).unwrap();
-        if old != new {
-            let name = rel.display().to_string();
-            out.push_str(
-                &similar::TextDiff::from_lines(&old, &new)
-                    .unified_diff()
-                    .header(&format!("a/{name}"), &format!("b/{name}"))
-                    .to_string(),
-            );
-        }
-    }
-    out
 }

@@ -3,4 +3,5 @@
 mod cli;
 mod fixture_pairs;
 mod sample_sdk;
+mod server_tree;
 mod util;

@@ -54,3 +54,27 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The unified diff of every `.rs` file that differs between two trees.
+pub fn tree_diff(before: &Path, after: &Path) -> String {
+    let mut out = String::new();
+    for entry in walkdir::WalkDir::new(before).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(before).unwrap();
+        if rel.starts_with("target") || entry.path().extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let old = std::fs::read_to_string(entry.path()).unwrap();
+        let new = std::fs::read_to_string(after.join(rel)).unwrap();
+        if old != new {
+            let name = rel.display().to_string();
+            out.push_str(
+                &similar::TextDiff::from_lines(&old, &new)
+                    .unified_diff()
+                    .header(&format!("a/{name}"), &format!("b/{name}"))
+                    .to_string(),
+            );
+        }
+    }
+    out
+}

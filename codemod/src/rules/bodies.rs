@@ -348,9 +348,10 @@ impl BodyWalker<'_, '_> {
                     fates[i] = Fate::Removed;
                     changed = true;
                 } else {
-                    let line = self.ctx.line(range.start);
-                    for name in dead {
-                        self.ctx.review(line, format!("binding `{name}` is no longer used"));
+                    for ident in taint::pat_bindings(&local.pat) {
+                        if dead.iter().any(|d| ident == d.as_str()) {
+                            self.ctx.silence_binding(ident, &format!("unused `{ident}`"));
+                        }
                     }
                 }
             }

@@ -156,6 +156,22 @@ impl<'a> FileCtx<'a> {
         done
     }
 
+    /// Prefixes a binding that the removal left unused with `_`, as rustc
+    /// suggests: the statement keeps its effects and its drop order.
+    pub fn silence_binding(&mut self, ident: &syn::Ident, cause: &str) {
+        let name = ident.to_string();
+        if name.starts_with('_') {
+            return;
+        }
+        let edit = Edit::replace(
+            span_range(ident),
+            vec![crate::edit::Piece::Text(format!("_{name}"))],
+            RuleId::DeadCode,
+            cause,
+        );
+        self.push(edit);
+    }
+
     pub fn review(&mut self, line: usize, message: impl Into<String>) {
         let review = Review {
             line,

@@ -63,7 +63,26 @@ pub(super) fn rewrite_handler(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl, f: &sy
     if let Some(edit) = rename_unused_request(ctx, f, &kept) {
         edits.push(edit);
     }
-    ctx.push_group(edits);
+    if ctx.push_group(edits) {
+        // The stub reads none of the kept statements' bindings; a later
+        // kept statement may.
+        let kept_end = kept.last().map_or(0, |s| span_range(*s).end);
+        for stmt in &kept {
+            if let syn::Stmt::Local(local) = stmt {
+                let after = span_range(*stmt).end..kept_end;
+                for ident in super::taint::pat_bindings(&local.pat) {
+                    if ctx
+                        .file
+                        .idents_named(&ident.to_string(), after.clone())
+                        .next()
+                        .is_none()
+                    {
+                        ctx.silence_binding(ident, name);
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn rendered_text(src: &str, pieces: &[Piece]) -> String {

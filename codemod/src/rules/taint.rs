@@ -212,10 +212,15 @@ fn struct_in_type(ty: &syn::Type, symbols: &Symbols) -> Option<String> {
 
 /// Every identifier a pattern binds.
 pub fn pat_idents(pat: &Pat) -> Vec<String> {
-    struct Binder(Vec<String>);
-    impl<'ast> syn::visit::Visit<'ast> for Binder {
+    pat_bindings(pat).into_iter().map(|i| i.to_string()).collect()
+}
+
+/// Every identifier a pattern binds, as syntax (for its span).
+pub fn pat_bindings(pat: &Pat) -> Vec<&syn::Ident> {
+    struct Binder<'ast>(Vec<&'ast syn::Ident>);
+    impl<'ast> syn::visit::Visit<'ast> for Binder<'ast> {
         fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-            self.0.push(p.ident.to_string());
+            self.0.push(&p.ident);
             syn::visit::visit_pat_ident(self, p);
         }
     }
