@@ -288,7 +288,7 @@ class Gen:
 
     def free_fn(self):
         name = self.fresh_fn()
-        choice = self.r.randrange(4)
+        choice = self.r.randrange(6)
         if choice == 0:
             return self.doc("Sums the %s values above a threshold." % self.noun()) + [
                 "pub fn %s(values: &[u64], threshold: u64) -> u64 {" % name,
@@ -336,6 +336,42 @@ class Gen:
                 '    Err(format!("gave up after {attempts} attempts"))',
                 "}",
             ]
+        if choice == 3:
+            return [
+                "pub fn %s<T, F>(items: Vec<T>, mut keep: F) -> (Vec<T>, usize)" % name,
+                "where",
+                "    T: Clone + fmt::Debug,",
+                "    F: FnMut(&T) -> bool,",
+                "{",
+                "    let mut dropped = 0;",
+                "    let mut kept = Vec::with_capacity(items.len());",
+                "    let mut iter = items.into_iter().peekable();",
+                "    while let Some(item) = iter.next() {",
+                "        if keep(&item) {",
+                "            kept.push(item);",
+                "        } else {",
+                "            dropped += 1;",
+                "        }",
+                "        if iter.peek().is_none() {",
+                "            break;",
+                "        }",
+                "    }",
+                "    (kept, dropped)",
+                "}",
+            ]
+        if choice == 4:
+            a, b = self.r.sample(NOUNS, 2)
+            return self.doc("Classifies a status code for the %s handler." % a) + [
+                "pub fn %s(code: u16, retries: u32) -> &'static str {" % name,
+                "    match (code, retries) {",
+                '        (200..=299, _) => "ok",',
+                '        (429, n) if n < %d => "retry",' % self.r.randint(2, 8),
+                '        (500..=599, 0) => "retry",',
+                '        (400..=499, _) => "%s-rejected",' % b,
+                '        _ => "failed",',
+                "    }",
+                "}",
+            ]
         return [
             "pub fn %s(entries: &HashMap<String, u64>, limit: usize) -> Vec<String> {" % name,
             "    let mut sorted: Vec<(&String, &u64)> = entries.iter().collect();",
@@ -379,7 +415,11 @@ class Gen:
             name = snake(self.r.choice(ADJS), self.noun(), "limit").upper()
             lines.append("pub const %s: usize = %d;" % (name, self.r.randint(1, 4096)))
         if self.r.random() < 0.5:
-            lines.append('const LABEL: &str = "%s";' % self.noun())
+            noun = self.noun()
+            name = "%s_LABEL" % noun.upper()
+            if name not in self.used_types:
+                self.used_types.add(name)
+                lines.append('const %s: &str = "%s";' % (name, noun))
         return lines
 
     def tests_module(self):

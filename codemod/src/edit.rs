@@ -464,4 +464,73 @@ mod tests {
     fn dedent_removes_only_spaces() {
         assert_eq!(dedent_text("    a\n      b\n  c", 4), "a\n  b\nc");
     }
+
+    /// A tiny deterministic generator, so the property tests need no crate.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n.max(1)
+        }
+    }
+
+    /// Deletions that never start a line: rendering removes exactly the
+    /// bytes some deletion covers, whatever the order of insertion.
+    #[test]
+    fn deletions_remove_exactly_their_bytes_in_any_order() {
+        let src = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for seed in 0..500 {
+            let mut rng = Lcg(seed);
+            let ranges: Vec<Range<usize>> = (0..1 + rng.below(6))
+                .map(|_| {
+                    let start = 1 + rng.below(src.len() - 2);
+                    start..(start + 1 + rng.below(6)).min(src.len())
+                })
+                .collect();
+            let expected: String = src
+                .char_indices()
+                .filter(|(i, _)| !ranges.iter().any(|r| r.contains(i)))
+                .map(|(_, c)| c)
+                .collect();
+            let mut forward = EditSet::new();
+            let mut backward = EditSet::new();
+            for r in &ranges {
+                forward.insert(del(r.clone())).unwrap();
+            }
+            for r in ranges.iter().rev() {
+                backward.insert(del(r.clone())).unwrap();
+            }
+            assert_eq!(forward.render(src), expected, "seed {seed}: {ranges:?}");
+            assert_eq!(backward.render(src), expected, "seed {seed}: {ranges:?}");
+        }
+    }
+
+    /// Edits kept by the set are always disjoint or nested, sorted.
+    #[test]
+    fn invariant_holds_after_random_inserts() {
+        for seed in 0..500 {
+            let mut rng = Lcg(seed);
+            let mut set = EditSet::new();
+            for _ in 0..8 {
+                let start = rng.below(40);
+                let range = start..start + rng.below(10);
+                let edit = if rng.below(2) == 0 {
+                    del(range)
+                } else {
+                    Edit::replace(range, vec![Piece::Text("x".into())], RuleId::SelectBranch, "y")
+                };
+                let _ = set.insert(edit);
+            }
+            for (i, a) in set.all().iter().enumerate() {
+                for b in &set.all()[i + 1..] {
+                    assert!(!partially_overlaps(&a.range, &b.range), "seed {seed}: {a:?} {b:?}");
+                    assert!(a.range.start <= b.range.start, "seed {seed}: not sorted");
+                }
+            }
+        }
+    }
 }

@@ -475,7 +475,14 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
                 n if segments[n - 2] == "Self" => self.env.owner.clone().unwrap_or_default(),
                 n => segments[n - 2].clone(),
             };
-            match self.ctx.symbols.function(&owner, &name, arity).cloned() {
+            // `module::function(..)` is a free function of another module.
+            let sig = self
+                .ctx
+                .symbols
+                .function(&owner, &name, arity)
+                .or_else(|| self.ctx.symbols.function("", &name, arity))
+                .cloned();
+            match sig {
                 Some(sig) => skipped = self.remove_args(&call.args, &sig.removed, &sig.cause),
                 None => self.review_args(&call.args, &segments.join("::")),
             }

@@ -138,12 +138,18 @@ impl Env {
             Expr::Async(a) => self.block_taint(&a.block, symbols),
             Expr::Block(b) => self.block_taint(&b.block, symbols),
             Expr::Closure(c) => self.taint_of(&c.body, symbols),
+            // A `match` on a removed value only deals with that value.
+            Expr::Match(m) => self.taint_of(&m.expr, symbols),
             _ => None,
         }
     }
 
     fn call_taint(&self, call: &syn::ExprCall, symbols: &Symbols) -> Option<Taint> {
         let Expr::Path(callee) = &*call.func else { return None };
+        // Calling a closure bound to a removed value.
+        if let Some(taint) = callee.path.get_ident().and_then(|i| self.get(&i.to_string())) {
+            return Some(taint.clone());
+        }
         if let Some(found) = symbols::expr_mentions_removed_type(&call.func) {
             return Some(Taint::Value(found.to_string()));
         }
