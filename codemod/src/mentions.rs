@@ -44,7 +44,7 @@ pub fn scan_doc(source: &str) -> Vec<Mention> {
 
 fn scan(source: &str, kind_at: impl Fn(usize) -> Option<MentionKind>) -> Vec<Mention> {
     let mut out = Vec::new();
-    for name in spec::MENTIONS {
+    for name in spec::TRIGGERS {
         for (at, _) in source.match_indices(name) {
             // Whole words only: `notify_work_available` is not a mention of
             // `WorkNotification`, and `PROTO_RPC` matches inside longer names.

@@ -2,6 +2,7 @@
 //! contents (a temporary file in the same folder, then a rename), so that no
 //! file is ever left half-written.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,29 +28,43 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The files among `paths` with uncommitted changes in their git work tree.
-/// Files outside any work tree are never dirty.
+/// The files among `paths` with uncommitted changes (or untracked) in
+/// their git work tree: one `git status` per folder. Files outside any work
+/// tree, or without git installed, are never dirty.
 pub fn dirty_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-    paths.iter().filter(|p| is_dirty(p)).cloned().collect()
-}
-
-fn is_dirty(path: &Path) -> bool {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let Some(name) = path.file_name() else { return false };
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["status", "--porcelain", "--"])
-        .arg(name)
-        .output();
-    match output {
-        // Not a work tree, or no git: nothing to protect.
-        Ok(out) if out.status.success() => !out.stdout.is_empty(),
-        _ => false,
+    let mut by_dir: BTreeMap<&Path, Vec<&PathBuf>> = BTreeMap::new();
+    for path in paths {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        by_dir.entry(dir).or_default().push(path);
     }
+    let mut dirty = Vec::new();
+    for (dir, files) in by_dir {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["status", "--porcelain", "-z", "--"])
+            .args(files.iter().filter_map(|f| f.file_name()))
+            .output();
+        let Ok(output) = output else { continue };
+        if !output.status.success() {
+            continue;
+        }
+        // Entries are `XY path`, paths relative to the repository root.
+        let listed = String::from_utf8_lossy(&output.stdout);
+        let names: Vec<&str> = listed.split('\0').filter(|e| e.len() > 3).map(|e| &e[3..]).collect();
+        for file in files {
+            let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if names.iter().any(|n| *n == name || n.ends_with(&format!("/{name}"))) {
+                dirty.push(file.clone());
+            }
+        }
+    }
+    dirty
 }
 
 #[cfg(test)]
