@@ -50,7 +50,9 @@ impl ParsedFile {
 /// Parses `source`. The span positions are only valid on the calling thread
 /// until [`forget_spans`] is called.
 pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
-    let ast = syn::parse_file(&source).map_err(|err| {
+    let masked = mask_prelude(&source);
+    let text = masked.as_deref().unwrap_or(&source);
+    let ast = syn::parse_file(text).map_err(|err| {
         let start = err.span().start();
         let mut message = err.to_string();
         if message == "cannot parse string into token stream" {
@@ -62,13 +64,32 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
             message,
         }
     })?;
-    // syn strips a leading shebang and BOM the same way; the lexer below
-    // sees the same text, so the offsets agree.
     let mut idents = Vec::new();
-    if let Ok(tokens) = TokenStream::from_str(&source) {
+    if let Ok(tokens) = TokenStream::from_str(text) {
         collect_idents(tokens, &mut idents);
     }
     Ok(ParsedFile { source, ast, idents })
+}
+
+/// syn drops a leading BOM and `#!` line before lexing, which would shift
+/// every span. Blanking them out with spaces (same byte length) keeps the
+/// spans equal to offsets of the original text.
+fn mask_prelude(source: &str) -> Option<String> {
+    let bom = if source.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let rest = &source[bom..];
+    let shebang = if rest.starts_with("#!") && !rest[2..].trim_start().starts_with('[') {
+        rest.find('\n').unwrap_or(rest.len())
+    } else {
+        0
+    };
+    if bom + shebang == 0 {
+        return None;
+    }
+    Some(format!("{}{}", " ".repeat(bom + shebang), &source[bom + shebang..]))
 }
 
 fn collect_idents(tokens: TokenStream, out: &mut Vec<IdentToken>) {
@@ -101,6 +122,16 @@ mod tests {
         let file = parse(src).unwrap();
         let go = file.idents.iter().find(|t| t.name == "go").unwrap();
         assert_eq!(&file.source[go.range.clone()], "go");
+    }
+
+    #[test]
+    fn bom_and_shebang_keep_offsets() {
+        let src = "\u{feff}#!/usr/bin/env run\nfn f() { notifier.go(); }\n".to_string();
+        let file = parse(src).unwrap();
+        let go = file.idents.iter().find(|t| t.name == "go").unwrap();
+        assert_eq!(&file.source[go.range.clone()], "go");
+        let item = crate::rules::span_range(&file.ast.items[0]);
+        assert_eq!(&file.source[item], "fn f() { notifier.go(); }");
     }
 
     #[test]
