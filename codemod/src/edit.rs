@@ -179,6 +179,15 @@ impl EditSet {
             })
     }
 
+    /// The cause of an edit that removes `range`, if any.
+    pub fn cause_of(&self, range: &Range<usize>) -> Option<&str> {
+        self.edits
+            .iter()
+            .rev()
+            .find(|e| e.range.start <= range.start && range.end <= e.range.end)
+            .map(|e| e.cause.as_str())
+    }
+
     /// Renders the whole text with every edit applied. After each cut of
     /// whole lines the blank lines around the junction are normalised: never
     /// two blank lines in a row, no blank line right after an opening or

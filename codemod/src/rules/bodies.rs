@@ -99,8 +99,8 @@ impl BodyWalker<'_, '_> {
                 self.visit_expr(&f.expr);
                 let emptied = self.block(&f.body);
                 if emptied && taint::is_pure(&f.expr) {
-                    self.ctx
-                        .remove(range, Context::Standalone, RuleId::DeadCode, "empty loop");
+                    let cause = self.cause_inside(&f.body);
+                    self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
                     return Fate::Removed;
                 }
                 Fate::Kept
@@ -151,8 +151,8 @@ impl BodyWalker<'_, '_> {
         }
         if emptied {
             if e.else_branch.is_none() && taint::is_pure(&e.cond) {
-                self.ctx
-                    .remove(range, Context::Standalone, RuleId::DeadCode, "empty block");
+                let cause = self.cause_inside(&e.then_branch);
+                self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
                 return Fate::Removed;
             }
             let line = self.ctx.line(range.start);
@@ -339,18 +339,15 @@ impl BodyWalker<'_, '_> {
                     .as_ref()
                     .is_some_and(|i| i.diverge.is_none() && taint::is_pure(&i.expr));
                 if simple && pure {
-                    self.ctx.remove(
-                        range,
-                        Context::Standalone,
-                        RuleId::DeadCode,
-                        &format!("unused `{}`", dead[0]),
-                    );
+                    let cause = self.cause_of_uses(dead[0], range.end..block_end);
+                    self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
                     fates[i] = Fate::Removed;
                     changed = true;
                 } else {
                     for ident in taint::pat_bindings(&local.pat) {
                         if dead.iter().any(|d| ident == d.as_str()) {
-                            self.ctx.silence_binding(ident, &format!("unused `{ident}`"));
+                            let cause = self.cause_of_uses(&ident.to_string(), range.end..block_end);
+                            self.ctx.silence_binding(ident, &cause);
                         }
                     }
                 }
@@ -359,6 +356,27 @@ impl BodyWalker<'_, '_> {
                 break;
             }
         }
+    }
+
+    /// The seed behind the removal of a block's first statement: a cascade
+    /// edit names the removal that caused it.
+    fn cause_inside(&self, block: &Block) -> String {
+        block
+            .stmts
+            .first()
+            .and_then(|s| self.ctx.out.edits.cause_of(&span_range(s)))
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The seed behind the removal of the first use of `name` in `range`.
+    fn cause_of_uses(&self, name: &str, range: Range<usize>) -> String {
+        self.ctx
+            .file
+            .idents_named(name, range)
+            .find_map(|t| self.ctx.out.edits.cause_of(&t.range))
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Was `name` used in `range`, and is every such use now removed?
@@ -597,7 +615,8 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
             match &*arm.body {
                 Expr::Block(b) if b.label.is_none() => {
                     if self.block(&b.block) {
-                        self.tidy_emptied_arm(&b.block, "empty arm");
+                        let cause = self.cause_inside(&b.block);
+                        self.tidy_emptied_arm(&b.block, &cause);
                     }
                 }
                 body => match self.env.taint_of(body, self.ctx.symbols) {
