@@ -1,0 +1,164 @@
+//! `flovyn.v1.TaskExecution`: standalone task submission, task polling,
+//! completion and failure; progress, logs and stream data are accepted.
+
+use tonic::{Request, Response, Status};
+
+use super::pb;
+use super::pb::task_execution_server::TaskExecution;
+use super::{org_of, parse_json, parse_uuid, principal, to_bytes, GrpcState};
+use crate::service::task_launcher::SubmitTask;
+
+pub struct TaskExecutionService {
+    state: GrpcState,
+}
+
+impl TaskExecutionService {
+    pub fn new(state: GrpcState) -> Self {
+        TaskExecutionService { state }
+    }
+}
+
+fn not_yet<T>(what: &str) -> Result<Response<T>, Status> {
+    Err(Status::unimplemented(format!(
+        "{what} is not supported by this server yet"
+    )))
+}
+
+#[tonic::async_trait]
+impl TaskExecution for TaskExecutionService {
+    async fn submit_task(
+        &self,
+        request: Request<pb::SubmitTaskRequest>,
+    ) -> Result<Response<pb::SubmitTaskResponse>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let org_id = org_of(&principal, &req.org_id, "org_id")?;
+        if !req.workflow_execution_id.is_empty() {
+            return Err(Status::unimplemented(
+                "SubmitTask for a workflow is not supported; workflows schedule tasks with SCHEDULE_TASK",
+            ));
+        }
+        if req.kind.is_empty() {
+            return Err(Status::invalid_argument("kind is required"));
+        }
+        let key_used = req.idempotency_key.is_some();
+        let submitted = self
+            .state
+            .services
+            .submit_task(SubmitTask {
+                org_id,
+                input: parse_json(&req.input, "input", self.state.max_payload_bytes)?,
+                kind: req.kind,
+                queue: req.queue,
+                max_retries: (req.max_retries != 0).then_some(req.max_retries),
+                idempotency_key: req.idempotency_key.filter(|k| !k.is_empty()),
+            })
+            .await?;
+        Ok(Response::new(pb::SubmitTaskResponse {
+            task_execution_id: submitted.id.to_string(),
+            idempotency_key_used: key_used,
+            idempotency_key_new: submitted.created,
+        }))
+    }
+
+    async fn poll_task(&self, request: Request<pb::PollTaskRequest>) -> Result<Response<pb::PollTaskResponse>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let org_id = org_of(&principal, &req.org_id, "org_id")?;
+        let task = self.state.services.poll_task(org_id, &req.queue).await?;
+        Ok(Response::new(pb::PollTaskResponse {
+            task: task.map(|t| pb::TaskExecutionInfo {
+                task_execution_id: t.id.to_string(),
+                kind: t.kind,
+                input: to_bytes(&t.input),
+                workflow_execution_id: t.workflow_execution_id.map(|w| w.to_string()).unwrap_or_default(),
+                execution_count: t.execution_count,
+                queue: t.queue,
+                ..Default::default()
+            }),
+        }))
+    }
+
+    async fn complete_task(&self, request: Request<pb::CompleteTaskRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let id = parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        let output = parse_json(&req.output, "output", self.state.max_payload_bytes)?;
+        self.state.services.complete_task(principal.org_id, id, output).await?;
+        Ok(Response::new(()))
+    }
+
+    async fn fail_task(&self, request: Request<pb::FailTaskRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let id = parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        self.state.services.fail_task(principal.org_id, id, req.error).await?;
+        Ok(Response::new(()))
+    }
+
+    async fn report_progress(&self, request: Request<pb::ReportProgressRequest>) -> Result<Response<()>, Status> {
+        principal(&request)?;
+        let req = request.get_ref();
+        parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        if !(0.0..=1.0).contains(&req.progress) {
+            return Err(Status::invalid_argument(format!(
+                "progress must be within 0..=1, got {}",
+                req.progress
+            )));
+        }
+        Ok(Response::new(()))
+    }
+
+    async fn heartbeat(&self, request: Request<pb::HeartbeatRequest>) -> Result<Response<()>, Status> {
+        principal(&request)?;
+        parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        Ok(Response::new(()))
+    }
+
+    async fn cancel_task(&self, _request: Request<pb::CancelTaskRequest>) -> Result<Response<()>, Status> {
+        not_yet("CancelTask")
+    }
+
+    async fn log_message(&self, request: Request<pb::LogMessageRequest>) -> Result<Response<()>, Status> {
+        principal(&request)?;
+        let req = request.get_ref();
+        let task = parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        tracing::info!(%task, level = %req.level, message = %req.message, "task log");
+        Ok(Response::new(()))
+    }
+
+    async fn get_state(
+        &self,
+        _request: Request<pb::GetStateRequest>,
+    ) -> Result<Response<pb::GetStateResponse>, Status> {
+        not_yet("task state")
+    }
+
+    async fn set_state(&self, _request: Request<pb::SetStateRequest>) -> Result<Response<()>, Status> {
+        not_yet("task state")
+    }
+
+    async fn clear_state(&self, _request: Request<pb::ClearStateRequest>) -> Result<Response<()>, Status> {
+        not_yet("task state")
+    }
+
+    async fn clear_all_state(&self, _request: Request<pb::ClearAllStateRequest>) -> Result<Response<()>, Status> {
+        not_yet("task state")
+    }
+
+    async fn get_state_keys(
+        &self,
+        _request: Request<pb::GetStateKeysRequest>,
+    ) -> Result<Response<pb::GetStateKeysResponse>, Status> {
+        not_yet("task state")
+    }
+
+    async fn stream_task_data(
+        &self,
+        request: Request<pb::StreamTaskDataRequest>,
+    ) -> Result<Response<pb::StreamTaskDataResponse>, Status> {
+        principal(&request)?;
+        parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        Ok(Response::new(pb::StreamTaskDataResponse { acknowledged: true }))
+    }
+}

@@ -1,0 +1,53 @@
+//! REST standalone tasks: `POST /api/tasks/{kind}` with the input as body.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::{parse_body, ApiError, AppState};
+use crate::service::task_launcher::SubmitTask;
+
+pub async fn create(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let principal = state.authenticate(&headers)?;
+    let input = parse_body(&body)?;
+    let max_retries = match params.get("maxRetries") {
+        Some(v) => Some(
+            v.parse::<i32>()
+                .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("maxRetries is not an integer: {v:?}")))?,
+        ),
+        None => None,
+    };
+    let submitted = state
+        .services
+        .submit_task(SubmitTask {
+            org_id: principal.org_id,
+            kind,
+            queue: params.get("queue").cloned().unwrap_or_default(),
+            input,
+            max_retries,
+            idempotency_key: headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        })
+        .await?;
+    let status = if submitted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({ "id": submitted.id, "created": submitted.created })),
+    ))
+}

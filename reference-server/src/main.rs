@@ -1,0 +1,73 @@
+//! `reference-server`: configuration, tracing, serve until Ctrl-C/SIGTERM.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use reference_server::config::Config;
+
+/// The Flovyn reference server (polling-only dispatch).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// TOML configuration file (also `CONFIG_FILE`).
+    #[arg(long, env = "CONFIG_FILE")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    config.apply_env(|k| std::env::var(k).ok())?;
+    let dev = config.ensure_dev_org()?;
+    let server = reference_server::start(config.clone())
+        .await
+        .context("starting the server")?;
+
+    println!("gRPC listening on {}", server.grpc_addr);
+    println!("HTTP listening on {}", server.http_addr);
+    if dev {
+        let org = &config.orgs[0];
+        let keys = &config.auth.static_api_key.keys;
+        println!("development org: {} (slug {})", org.id, org.slug);
+        println!("worker token:    {}", keys[keys.len() - 2].key);
+        println!("REST API key:    {}", keys[keys.len() - 1].key);
+        println!(
+            "(kept in {})",
+            config.server.data_dir.join("dev-credentials.toml").display()
+        );
+    }
+
+    let token = server.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+    server.wait().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

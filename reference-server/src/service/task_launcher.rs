@@ -1,0 +1,75 @@
+//! Standalone tasks (SubmitTask, `POST /api/tasks/{kind}`): pollable at
+//! once on their queue; an idempotency key already used returns the
+//! existing task.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{now_ms, Error, Result, Services};
+use crate::storage::{Task, TaskStatus};
+
+#[derive(Debug, Clone)]
+pub struct SubmitTask {
+    pub org_id: Uuid,
+    pub kind: String,
+    pub queue: String,
+    pub input: Value,
+    pub max_retries: Option<i32>,
+    pub idempotency_key: Option<String>,
+}
+
+/// The submitted (or found) task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub id: Uuid,
+    pub created: bool,
+}
+
+impl Services {
+    pub async fn submit_task(&self, req: SubmitTask) -> Result<Submitted> {
+        if req.kind.trim().is_empty() {
+            return Err(Error::InvalidArgument("kind must not be empty".into()));
+        }
+        if req.max_retries.is_some_and(|r| r < 0) {
+            return Err(Error::InvalidArgument("max_retries must not be negative".into()));
+        }
+        let mut tx = self.storage.begin().await?;
+        if let Some(key) = &req.idempotency_key {
+            if let Some(existing) = tx.task_by_key(req.org_id, key).await? {
+                return Ok(Submitted {
+                    id: existing.id,
+                    created: false,
+                });
+            }
+        }
+        let now = now_ms();
+        let task = Task {
+            id: Uuid::new_v4(),
+            org_id: req.org_id,
+            workflow_execution_id: None,
+            kind: req.kind,
+            queue: if req.queue.is_empty() {
+                "default".into()
+            } else {
+                req.queue
+            },
+            input: req.input,
+            status: TaskStatus::Pending,
+            output: None,
+            error: None,
+            execution_count: 0,
+            max_retries: req.max_retries.unwrap_or(self.settings.default_max_retries),
+            idempotency_key: req.idempotency_key,
+            lease_until: None,
+            ready_at: now,
+            created_at: now,
+            completed_at: None,
+        };
+        tx.insert_task(&task).await?;
+        tx.commit().await?;
+        Ok(Submitted {
+            id: task.id,
+            created: true,
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! Storage: the server's durable state behind one trait, so that SQLite
+//! (the embedded default) and PostgreSQL (next) are interchangeable.
+//!
+//! Every RPC runs its reads and writes in one [`Tx`]: nothing is half
+//! applied, and what a commit acknowledged survives a crash. The trait deals
+//! in domain types only; SQL rows stay in the implementations.
+
+mod rows;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Storage failures. `NotFound` is for lookups that must find a row.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A durable store; cheap to clone behind an `Arc`.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Starts a write transaction. Transactions are serialisable: a claim
+    /// made in one is never seen as free by another.
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+}
+
+/// One transaction. Dropping it without [`Tx::commit`] rolls back.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<()>;
+
+    async fn upsert_org(&mut self, org: &Org) -> Result<()>;
+
+    async fn insert_workflow(&mut self, workflow: &Workflow) -> Result<()>;
+    async fn workflow(&mut self, id: Uuid) -> Result<Option<Workflow>>;
+    async fn workflow_by_key(&mut self, org_id: Uuid, key: &str) -> Result<Option<Workflow>>;
+    async fn update_workflow(&mut self, workflow: &Workflow) -> Result<()>;
+    /// Hands the highest-priority, oldest pollable workflow of (org, queue)
+    /// to the caller until `lease_until`.
+    async fn claim_workflow(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<Workflow>>;
+
+    /// Appends an event with the next dense sequence number and returns it.
+    async fn append_event(&mut self, execution_id: Uuid, event_type: &str, data: &Value, now: i64) -> Result<i32>;
+    async fn events(&mut self, execution_id: Uuid) -> Result<Vec<Event>>;
+    async fn event_count(&mut self, execution_id: Uuid) -> Result<i32>;
+
+    /// Inserts a task; `false` when a task with this id already exists.
+    async fn insert_task(&mut self, task: &Task) -> Result<bool>;
+    async fn task(&mut self, id: Uuid) -> Result<Option<Task>>;
+    async fn task_by_key(&mut self, org_id: Uuid, key: &str) -> Result<Option<Task>>;
+    async fn update_task(&mut self, task: &Task) -> Result<()>;
+    async fn claim_task(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<Task>>;
+
+    async fn insert_timer(&mut self, execution_id: Uuid, timer_id: &str, fire_at: i64) -> Result<()>;
+    /// Removes a timer; `false` when there was none.
+    async fn delete_timer(&mut self, execution_id: Uuid, timer_id: &str) -> Result<bool>;
+    async fn delete_timers_of(&mut self, execution_id: Uuid) -> Result<()>;
+    async fn due_timers(&mut self, now: i64, limit: i64) -> Result<Vec<(Uuid, String)>>;
+
+    async fn set_state(&mut self, execution_id: Uuid, key: &str, value: &Value) -> Result<()>;
+    async fn clear_state(&mut self, execution_id: Uuid, key: &str) -> Result<()>;
+
+    /// Workflows and tasks whose lease expired go back to their queue;
+    /// returns how many.
+    async fn reclaim_expired(&mut self, now: i64) -> Result<u64>;
+    /// The earliest future instant at which a lease expires or a timer is
+    /// due.
+    async fn next_due(&mut self) -> Result<Option<i64>>;
+
+    async fn upsert_worker(&mut self, worker: &Worker) -> Result<()>;
+    /// Records a heartbeat; `false` for an unknown worker.
+    async fn heartbeat(&mut self, worker_id: Uuid, now: i64) -> Result<bool>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+}
+
+/// Server-side workflow execution status (fact sheet 4.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkflowStatus {
+    Pending,
+    Running,
+    Waiting,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl WorkflowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowStatus::Pending => "PENDING",
+            WorkflowStatus::Running => "RUNNING",
+            WorkflowStatus::Waiting => "WAITING",
+            WorkflowStatus::Completed => "COMPLETED",
+            WorkflowStatus::Failed => "FAILED",
+            WorkflowStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "PENDING" => WorkflowStatus::Pending,
+            "RUNNING" => WorkflowStatus::Running,
+            "WAITING" => WorkflowStatus::Waiting,
+            "COMPLETED" => WorkflowStatus::Completed,
+            "FAILED" => WorkflowStatus::Failed,
+            "CANCELLED" => WorkflowStatus::Cancelled,
+            _ => return None,
+        })
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            WorkflowStatus::Completed | WorkflowStatus::Failed | WorkflowStatus::Cancelled
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workflow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub kind: String,
+    pub queue: String,
+    pub input: Value,
+    pub status: WorkflowStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub priority_ms: i64,
+    pub idempotency_key: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub child_name: Option<String>,
+    pub lease_until: Option<i64>,
+    /// A wake-up event arrived while the execution was handed out.
+    pub wakeup_pending: bool,
+    /// The deterministic clock of the current workflow task (epoch ms).
+    pub task_time_ms: i64,
+    pub ready_at: i64,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub sequence_number: i32,
+    pub event_type: String,
+    pub data: Value,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "PENDING",
+            TaskStatus::Running => "RUNNING",
+            TaskStatus::Completed => "COMPLETED",
+            TaskStatus::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "PENDING" => TaskStatus::Pending,
+            "RUNNING" => TaskStatus::Running,
+            "COMPLETED" => TaskStatus::Completed,
+            "FAILED" => TaskStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub workflow_execution_id: Option<Uuid>,
+    pub kind: String,
+    pub queue: String,
+    pub input: Value,
+    pub status: TaskStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    /// Attempts started so far (1 during the first run).
+    pub execution_count: i32,
+    pub max_retries: i32,
+    pub idempotency_key: Option<String>,
+    pub lease_until: Option<i64>,
+    pub ready_at: i64,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Worker {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub version: String,
+    pub worker_type: String,
+    pub workflow_kinds: Vec<String>,
+    pub task_kinds: Vec<String>,
+    pub registered_at: i64,
+    pub last_heartbeat: i64,
+}

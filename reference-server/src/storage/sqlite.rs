@@ -1,0 +1,419 @@
+//! The SQLite backend: one file in WAL mode, `synchronous = FULL` (a commit
+//! is on disk when it returns), embedded migrations, runtime queries.
+//!
+//! SQLite has one writer at a time; transactions go through a single
+//! connection and start with `BEGIN IMMEDIATE`, so a read-then-write
+//! transaction never fails to upgrade its lock.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use super::rows::{EventRow, TaskRow, WorkflowRow};
+use super::{Error, Event, Org, Result, Storage, Task, Tx, Worker, Workflow};
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => Error::NotFound,
+            other => Error::Database(other.to_string()),
+        }
+    }
+}
+
+/// SQLite storage.
+#[derive(Clone)]
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database file and migrates it.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Database(format!("migration failed: {e}")))?;
+        Ok(SqliteStorage { pool })
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+}
+
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+const WORKFLOW_COLUMNS: &str = "id, org_id, kind, queue, input, status, output, error, priority_ms, idempotency_key, \
+     parent_id, child_name, lease_until, wakeup_pending, task_time_ms, ready_at, created_at, completed_at";
+const TASK_COLUMNS: &str = "id, org_id, workflow_execution_id, kind, queue, input, status, output, error, \
+     execution_count, max_retries, idempotency_key, lease_until, ready_at, created_at, completed_at";
+
+fn text(v: &Value) -> String {
+    v.to_string()
+}
+
+fn opt_text(v: &Option<Value>) -> Option<String> {
+    v.as_ref().map(Value::to_string)
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_org(&mut self, org: &Org) -> Result<()> {
+        sqlx::query("INSERT INTO orgs (id, name, slug) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, slug = excluded.slug")
+            .bind(org.id.to_string())
+            .bind(&org.name)
+            .bind(&org.slug)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_workflow(&mut self, w: &Workflow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO workflow_executions ({WORKFLOW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(w.id.to_string())
+        .bind(w.org_id.to_string())
+        .bind(&w.kind)
+        .bind(&w.queue)
+        .bind(text(&w.input))
+        .bind(w.status.as_str())
+        .bind(opt_text(&w.output))
+        .bind(&w.error)
+        .bind(w.priority_ms)
+        .bind(&w.idempotency_key)
+        .bind(w.parent_id.map(|p| p.to_string()))
+        .bind(&w.child_name)
+        .bind(w.lease_until)
+        .bind(w.wakeup_pending as i64)
+        .bind(w.task_time_ms)
+        .bind(w.ready_at)
+        .bind(w.created_at)
+        .bind(w.completed_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn workflow(&mut self, id: Uuid) -> Result<Option<Workflow>> {
+        let row: Option<WorkflowRow> = sqlx::query_as(&format!(
+            "SELECT {WORKFLOW_COLUMNS} FROM workflow_executions WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(Workflow::try_from).transpose()
+    }
+
+    async fn workflow_by_key(&mut self, org_id: Uuid, key: &str) -> Result<Option<Workflow>> {
+        let row: Option<WorkflowRow> = sqlx::query_as(&format!(
+            "SELECT {WORKFLOW_COLUMNS} FROM workflow_executions WHERE org_id = ? AND idempotency_key = ?"
+        ))
+        .bind(org_id.to_string())
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(Workflow::try_from).transpose()
+    }
+
+    async fn update_workflow(&mut self, w: &Workflow) -> Result<()> {
+        sqlx::query(
+            "UPDATE workflow_executions SET status = ?, output = ?, error = ?, lease_until = ?, wakeup_pending = ?, \
+             task_time_ms = ?, ready_at = ?, completed_at = ? WHERE id = ?",
+        )
+        .bind(w.status.as_str())
+        .bind(opt_text(&w.output))
+        .bind(&w.error)
+        .bind(w.lease_until)
+        .bind(w.wakeup_pending as i64)
+        .bind(w.task_time_ms)
+        .bind(w.ready_at)
+        .bind(w.completed_at)
+        .bind(w.id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_workflow(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<Workflow>> {
+        let row: Option<WorkflowRow> = sqlx::query_as(&format!(
+            "UPDATE workflow_executions SET status = 'RUNNING', lease_until = ?, wakeup_pending = 0 \
+             WHERE id = (SELECT id FROM workflow_executions WHERE org_id = ? AND queue = ? AND status = 'PENDING' \
+                         ORDER BY priority_ms, ready_at LIMIT 1) \
+             RETURNING {WORKFLOW_COLUMNS}"
+        ))
+        .bind(lease_until)
+        .bind(org_id.to_string())
+        .bind(queue)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(Workflow::try_from).transpose()
+    }
+
+    async fn append_event(&mut self, execution_id: Uuid, event_type: &str, data: &Value, now: i64) -> Result<i32> {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO workflow_events (execution_id, sequence_number, event_type, data, created_at) \
+             VALUES (?1, (SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM workflow_events WHERE execution_id = ?1), ?2, ?3, ?4) \
+             RETURNING sequence_number",
+        )
+        .bind(execution_id.to_string())
+        .bind(event_type)
+        .bind(text(data))
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(seq as i32)
+    }
+
+    async fn events(&mut self, execution_id: Uuid) -> Result<Vec<Event>> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT sequence_number, event_type, data, created_at FROM workflow_events \
+             WHERE execution_id = ? ORDER BY sequence_number",
+        )
+        .bind(execution_id.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Event {
+                    sequence_number: r.sequence_number as i32,
+                    event_type: r.event_type,
+                    data: super::rows::json(&r.data)?,
+                    created_at: r.created_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn event_count(&mut self, execution_id: Uuid) -> Result<i32> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workflow_events WHERE execution_id = ?")
+            .bind(execution_id.to_string())
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(n as i32)
+    }
+
+    async fn insert_task(&mut self, t: &Task) -> Result<bool> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(id) DO NOTHING"
+        ))
+        .bind(t.id.to_string())
+        .bind(t.org_id.to_string())
+        .bind(t.workflow_execution_id.map(|w| w.to_string()))
+        .bind(&t.kind)
+        .bind(&t.queue)
+        .bind(text(&t.input))
+        .bind(t.status.as_str())
+        .bind(opt_text(&t.output))
+        .bind(&t.error)
+        .bind(t.execution_count as i64)
+        .bind(t.max_retries as i64)
+        .bind(&t.idempotency_key)
+        .bind(t.lease_until)
+        .bind(t.ready_at)
+        .bind(t.created_at)
+        .bind(t.completed_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn task(&mut self, id: Uuid) -> Result<Option<Task>> {
+        let row: Option<TaskRow> = sqlx::query_as(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(Task::try_from).transpose()
+    }
+
+    async fn task_by_key(&mut self, org_id: Uuid, key: &str) -> Result<Option<Task>> {
+        let row: Option<TaskRow> = sqlx::query_as(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE org_id = ? AND idempotency_key = ?"
+        ))
+        .bind(org_id.to_string())
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(Task::try_from).transpose()
+    }
+
+    async fn update_task(&mut self, t: &Task) -> Result<()> {
+        sqlx::query(
+            "UPDATE tasks SET status = ?, output = ?, error = ?, execution_count = ?, lease_until = ?, ready_at = ?, \
+             completed_at = ? WHERE id = ?",
+        )
+        .bind(t.status.as_str())
+        .bind(opt_text(&t.output))
+        .bind(&t.error)
+        .bind(t.execution_count as i64)
+        .bind(t.lease_until)
+        .bind(t.ready_at)
+        .bind(t.completed_at)
+        .bind(t.id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_task(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<Task>> {
+        let row: Option<TaskRow> = sqlx::query_as(&format!(
+            "UPDATE tasks SET status = 'RUNNING', lease_until = ?, execution_count = execution_count + 1 \
+             WHERE id = (SELECT id FROM tasks WHERE org_id = ? AND queue = ? AND status = 'PENDING' \
+                         ORDER BY ready_at LIMIT 1) \
+             RETURNING {TASK_COLUMNS}"
+        ))
+        .bind(lease_until)
+        .bind(org_id.to_string())
+        .bind(queue)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(Task::try_from).transpose()
+    }
+
+    async fn insert_timer(&mut self, execution_id: Uuid, timer_id: &str, fire_at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO timers (execution_id, timer_id, fire_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(execution_id.to_string())
+            .bind(timer_id)
+            .bind(fire_at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_timer(&mut self, execution_id: Uuid, timer_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM timers WHERE execution_id = ? AND timer_id = ?")
+            .bind(execution_id.to_string())
+            .bind(timer_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_timers_of(&mut self, execution_id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM timers WHERE execution_id = ?")
+            .bind(execution_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn due_timers(&mut self, now: i64, limit: i64) -> Result<Vec<(Uuid, String)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT execution_id, timer_id FROM timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?")
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        rows.into_iter().map(|(e, t)| Ok((super::rows::uuid(&e)?, t))).collect()
+    }
+
+    async fn set_state(&mut self, execution_id: Uuid, key: &str, value: &Value) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO workflow_state (execution_id, key, value) VALUES (?, ?, ?) \
+             ON CONFLICT(execution_id, key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(execution_id.to_string())
+        .bind(key)
+        .bind(text(value))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_state(&mut self, execution_id: Uuid, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM workflow_state WHERE execution_id = ? AND key = ?")
+            .bind(execution_id.to_string())
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn reclaim_expired(&mut self, now: i64) -> Result<u64> {
+        let workflows = sqlx::query(
+            "UPDATE workflow_executions SET status = 'PENDING', lease_until = NULL, ready_at = ? \
+             WHERE status = 'RUNNING' AND lease_until <= ?",
+        )
+        .bind(now)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        let tasks = sqlx::query(
+            "UPDATE tasks SET status = 'PENDING', lease_until = NULL, ready_at = ? WHERE status = 'RUNNING' AND lease_until <= ?",
+        )
+        .bind(now)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(workflows.rows_affected() + tasks.rows_affected())
+    }
+
+    async fn next_due(&mut self) -> Result<Option<i64>> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(t) FROM ( \
+               SELECT MIN(lease_until) AS t FROM workflow_executions WHERE status = 'RUNNING' \
+               UNION ALL SELECT MIN(lease_until) FROM tasks WHERE status = 'RUNNING' \
+               UNION ALL SELECT MIN(fire_at) FROM timers)",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(next)
+    }
+
+    async fn upsert_worker(&mut self, w: &Worker) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO workers (id, org_id, name, version, worker_type, workflow_kinds, task_kinds, registered_at, last_heartbeat) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_heartbeat = excluded.last_heartbeat",
+        )
+        .bind(w.id.to_string())
+        .bind(w.org_id.to_string())
+        .bind(&w.name)
+        .bind(&w.version)
+        .bind(&w.worker_type)
+        .bind(serde_json::to_string(&w.workflow_kinds).unwrap_or_default())
+        .bind(serde_json::to_string(&w.task_kinds).unwrap_or_default())
+        .bind(w.registered_at)
+        .bind(w.last_heartbeat)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn heartbeat(&mut self, worker_id: Uuid, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE workers SET last_heartbeat = ? WHERE id = ?")
+            .bind(now)
+            .bind(worker_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
