@@ -1,12 +1,13 @@
 //! The one background loop: fires due timers (`TIMER_FIRED`, the workflow
-//! becomes pollable) and puts work whose lease expired back on its queue
-//! (reclaim). It sleeps until the next due instant, not on a busy tick.
+//! becomes pollable), times out promises (`PROMISE_TIMEOUT`) and puts work
+//! whose lease expired back on its queue (reclaim). It sleeps until the next due instant, not on a busy tick.
 
 use std::time::Duration;
 
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::service::promise_resolver::{self, Outcome};
 use crate::service::{now_ms, wakeup, Result, Services};
 
 /// Timers fired per transaction.
@@ -43,6 +44,12 @@ pub async fn pass(services: &Services) -> Result<()> {
             break;
         }
     }
+    loop {
+        let timed_out = time_out_promises(services).await?;
+        if timed_out < BATCH as usize {
+            break;
+        }
+    }
     let now = now_ms();
     let mut tx = services.storage.begin().await?;
     let reclaimed = tx.reclaim_expired(now).await?;
@@ -69,6 +76,17 @@ async fn fire_due_timers(services: &Services) -> Result<usize> {
             now,
         )
         .await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+async fn time_out_promises(services: &Services) -> Result<usize> {
+    let now = now_ms();
+    let mut tx = services.storage.begin().await?;
+    let due = tx.due_promise_timeouts(now, BATCH).await?;
+    for promise in &due {
+        promise_resolver::settle(&mut *tx, promise, Outcome::TimedOut, now).await?;
     }
     tx.commit().await?;
     Ok(due.len())

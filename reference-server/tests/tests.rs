@@ -5,5 +5,6 @@
 mod bad_input;
 mod dispatch;
 mod lifecycle;
+mod promises_children;
 mod stub;
 mod util;

@@ -294,3 +294,38 @@ pub async fn http(base: &str, method: &str, path: &str, token: Option<&str>, bod
         .unwrap_or_default();
     (status, body)
 }
+
+pub fn create_promise(name: &str, timeout_ms: Option<i64>) -> pb::WorkflowCommand {
+    command(
+        pb::CommandType::CreatePromise,
+        pb::workflow_command::CommandData::CreatePromise(pb::CreatePromiseCommand {
+            promise_id: name.into(),
+            timeout_ms,
+            ..Default::default()
+        }),
+    )
+}
+
+pub fn schedule_child(name: &str, kind: &str, child_id: Uuid) -> pb::WorkflowCommand {
+    command(
+        pb::CommandType::ScheduleChildWorkflow,
+        pb::workflow_command::CommandData::ScheduleChildWorkflow(pb::ScheduleChildWorkflowCommand {
+            child_execution_name: name.into(),
+            workflow_kind: Some(kind.into()),
+            child_workflow_execution_id: child_id.to_string(),
+            input: b"{\"child\":true}".to_vec(),
+            ..Default::default()
+        }),
+    )
+}
+
+pub fn fail(error: &str) -> pb::WorkflowCommand {
+    command(
+        pb::CommandType::FailWorkflow,
+        pb::workflow_command::CommandData::FailWorkflow(pb::FailWorkflowCommand {
+            error: error.into(),
+            stack_trace: String::new(),
+            failure_type: "ERROR".into(),
+        }),
+    )
+}

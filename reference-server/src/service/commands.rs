@@ -42,6 +42,26 @@ pub enum Command {
         timer_id: String,
         duration_ms: i64,
     },
+    CreatePromise {
+        name: String,
+        timeout_ms: Option<i64>,
+    },
+    /// Resolves a promise (of any workflow of the org) from workflow code.
+    ResolvePromise {
+        promise_id: String,
+        value: Value,
+    },
+    ScheduleChildWorkflow {
+        name: String,
+        kind: String,
+        child_id: Uuid,
+        input: Value,
+        queue: String,
+    },
+    RequestCancelChildWorkflow {
+        child_id: Uuid,
+        reason: String,
+    },
     CancelTimer {
         timer_id: String,
     },

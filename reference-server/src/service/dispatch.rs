@@ -5,8 +5,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::commands::{Command, SubmitStatus};
-use super::{lease_until, now_ms, Error, Result, Services};
-use crate::storage::{Event, Task, TaskStatus, Tx, Workflow, WorkflowStatus};
+use super::{lease_until, now_ms, promise_resolver, wakeup, Error, Result, Services};
+use crate::storage::{Event, Promise, PromiseStatus, Task, TaskStatus, Tx, Workflow, WorkflowStatus};
 
 /// A workflow task handed to a poller.
 #[derive(Debug, Clone)]
@@ -127,13 +127,30 @@ fn make_pollable(workflow: &mut Workflow, now: i64) {
     workflow.ready_at = now;
 }
 
-/// A terminal status: pending timers are dropped.
-async fn finish(tx: &mut dyn Tx, workflow: &mut Workflow, status: WorkflowStatus, now: i64) -> Result<()> {
+/// A terminal status: pending timers are dropped and the parent, if any,
+/// is woken with the child's outcome (fact sheet 6.3).
+pub(crate) async fn finish(tx: &mut dyn Tx, workflow: &mut Workflow, status: WorkflowStatus, now: i64) -> Result<()> {
     workflow.status = status;
     workflow.lease_until = None;
     workflow.wakeup_pending = false;
     workflow.completed_at = Some(now);
     tx.delete_timers_of(workflow.id).await?;
+    if let Some(parent) = workflow.parent_id {
+        let name = workflow.child_name.clone().unwrap_or_default();
+        let (event, data) = if status == WorkflowStatus::Completed {
+            let output = workflow.output.clone().unwrap_or(serde_json::Value::Null);
+            let data = json!({ "childExecutionName": name, "childWorkflowExecutionId": workflow.id, "output": output });
+            ("CHILD_WORKFLOW_COMPLETED", data)
+        } else {
+            let error = workflow.error.clone().unwrap_or_else(|| status.as_str().to_string());
+            let data = json!({
+                "childExecutionName": name, "childWorkflowExecutionId": workflow.id,
+                "childworkflowExecutionId": workflow.id, "error": error,
+            });
+            ("CHILD_WORKFLOW_FAILED", data)
+        };
+        wakeup::wake(tx, parent, event, &data, now).await?;
+    }
     Ok(())
 }
 
@@ -240,6 +257,85 @@ async fn apply(
             tx.delete_timer(id, &timer_id).await?;
             tx.append_event(id, "TIMER_CANCELLED", &json!({ "timerId": timer_id }), now)
                 .await?;
+        }
+        Command::CreatePromise { name, timeout_ms } => {
+            let promise = Promise {
+                id: Uuid::new_v4(),
+                org_id: workflow.org_id,
+                execution_id: id,
+                name: name.clone(),
+                status: PromiseStatus::Pending,
+                timeout_at: timeout_ms.map(|t| now + t.max(0)),
+                created_at: now,
+            };
+            tx.insert_promise(&promise).await?;
+            let mut data = json!({ "promiseName": name, "promiseId": promise.id.to_string() });
+            if let Some(t) = timeout_ms {
+                data["timeoutMs"] = json!(t);
+            }
+            tx.append_event(id, "PROMISE_CREATED", &data, now).await?;
+        }
+        Command::ResolvePromise { promise_id, value } => {
+            let promise = promise_resolver::find(tx, workflow.org_id, &promise_id).await?;
+            promise_resolver::settle(tx, &promise, promise_resolver::Outcome::Resolved(value), now).await?;
+        }
+        Command::ScheduleChildWorkflow {
+            name,
+            kind,
+            child_id,
+            input,
+            queue,
+        } => {
+            let queue = if queue.is_empty() {
+                workflow.queue.clone()
+            } else {
+                queue
+            };
+            // The id is deterministic: a re-sent command creates no second child.
+            if tx.workflow(child_id).await?.is_none() {
+                let child = Workflow {
+                    id: child_id,
+                    org_id: workflow.org_id,
+                    kind: kind.clone(),
+                    queue: queue.clone(),
+                    input: input.clone(),
+                    status: WorkflowStatus::Pending,
+                    output: None,
+                    error: None,
+                    priority_ms: workflow.priority_ms,
+                    idempotency_key: None,
+                    parent_id: Some(id),
+                    child_name: Some(name.clone()),
+                    lease_until: None,
+                    wakeup_pending: false,
+                    task_time_ms: now,
+                    ready_at: now,
+                    created_at: now,
+                    completed_at: None,
+                };
+                tx.insert_workflow(&child).await?;
+                let started = json!({
+                    "input": input, "workflowKind": kind, "queue": queue, "parentWorkflowExecutionId": id,
+                });
+                tx.append_event(child_id, "WORKFLOW_STARTED", &started, now).await?;
+            }
+            let data = json!({
+                "childExecutionName": name, "childWorkflowKind": kind, "childExecutionId": child_id,
+                "childWorkflowExecutionId": child_id, "childWorkflowExecutionName": name,
+                "workflowKind": kind, "input": input,
+            });
+            tx.append_event(id, "CHILD_WORKFLOW_INITIATED", &data, now).await?;
+        }
+        Command::RequestCancelChildWorkflow { child_id, reason } => {
+            if let Some(mut child) = tx.workflow(child_id).await? {
+                if child.parent_id == Some(id) && !child.status.is_terminal() {
+                    tx.append_event(child_id, "WORKFLOW_CANCELLED", &json!({ "reason": reason }), now)
+                        .await?;
+                    child.error = Some(format!("cancelled: {reason}"));
+                    finish(tx, &mut child, WorkflowStatus::Cancelled, now).await?;
+                    tx.update_workflow(&child).await?;
+                }
+            }
         }
         Command::Unsupported(_) | Command::Ignored => {}
     }

@@ -67,6 +67,13 @@ pub trait Tx: Send {
     async fn delete_timers_of(&mut self, execution_id: Uuid) -> Result<()>;
     async fn due_timers(&mut self, now: i64, limit: i64) -> Result<Vec<(Uuid, String)>>;
 
+    async fn insert_promise(&mut self, promise: &Promise) -> Result<()>;
+    async fn promise(&mut self, id: Uuid) -> Result<Option<Promise>>;
+    /// The oldest pending promise of that name in an execution.
+    async fn pending_promise_named(&mut self, execution_id: Uuid, name: &str) -> Result<Option<Promise>>;
+    async fn set_promise_status(&mut self, id: Uuid, status: PromiseStatus) -> Result<()>;
+    async fn due_promise_timeouts(&mut self, now: i64, limit: i64) -> Result<Vec<Promise>>;
+
     async fn set_state(&mut self, execution_id: Uuid, key: &str, value: &Value) -> Result<()>;
     async fn clear_state(&mut self, execution_id: Uuid, key: &str) -> Result<()>;
 
@@ -212,6 +219,48 @@ pub struct Task {
     pub ready_at: i64,
     pub created_at: i64,
     pub completed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromiseStatus {
+    Pending,
+    Resolved,
+    Rejected,
+    TimedOut,
+}
+
+impl PromiseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromiseStatus::Pending => "PENDING",
+            PromiseStatus::Resolved => "RESOLVED",
+            PromiseStatus::Rejected => "REJECTED",
+            PromiseStatus::TimedOut => "TIMED_OUT",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "PENDING" => PromiseStatus::Pending,
+            "RESOLVED" => PromiseStatus::Resolved,
+            "REJECTED" => PromiseStatus::Rejected,
+            "TIMED_OUT" => PromiseStatus::TimedOut,
+            _ => return None,
+        })
+    }
+}
+
+/// A durable promise owned by a workflow execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Promise {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub execution_id: Uuid,
+    /// The name the workflow code gave it.
+    pub name: String,
+    pub status: PromiseStatus,
+    pub timeout_at: Option<i64>,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Error, Result, Task, TaskStatus, Workflow, WorkflowStatus};
+use super::{Error, Promise, PromiseStatus, Result, Task, TaskStatus, Workflow, WorkflowStatus};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct WorkflowRow {
@@ -116,6 +116,33 @@ impl TryFrom<TaskRow> for Task {
             ready_at: r.ready_at,
             created_at: r.created_at,
             completed_at: r.completed_at,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PromiseRow {
+    pub id: String,
+    pub org_id: String,
+    pub execution_id: String,
+    pub name: String,
+    pub status: String,
+    pub timeout_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl TryFrom<PromiseRow> for Promise {
+    type Error = Error;
+
+    fn try_from(r: PromiseRow) -> Result<Self> {
+        Ok(Promise {
+            id: uuid(&r.id)?,
+            org_id: uuid(&r.org_id)?,
+            execution_id: uuid(&r.execution_id)?,
+            name: r.name,
+            status: PromiseStatus::parse(&r.status).ok_or_else(|| Error::Corrupt(format!("status {}", r.status)))?,
+            timeout_at: r.timeout_at,
+            created_at: r.created_at,
         })
     }
 }

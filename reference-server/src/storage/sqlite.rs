@@ -15,8 +15,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
-use super::rows::{EventRow, TaskRow, WorkflowRow};
-use super::{Error, Event, Org, Result, Storage, Task, Tx, Worker, Workflow};
+use super::rows::{EventRow, PromiseRow, TaskRow, WorkflowRow};
+use super::{Error, Event, Org, Promise, PromiseStatus, Result, Storage, Task, Tx, Worker, Workflow};
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
@@ -70,6 +70,8 @@ const WORKFLOW_COLUMNS: &str = "id, org_id, kind, queue, input, status, output, 
      parent_id, child_name, lease_until, wakeup_pending, task_time_ms, ready_at, created_at, completed_at";
 const TASK_COLUMNS: &str = "id, org_id, workflow_execution_id, kind, queue, input, status, output, error, \
      execution_count, max_retries, idempotency_key, lease_until, ready_at, created_at, completed_at";
+
+const PROMISE_COLUMNS: &str = "id, org_id, execution_id, name, status, timeout_at, created_at";
 
 fn text(v: &Value) -> String {
     v.to_string()
@@ -336,6 +338,62 @@ impl Tx for SqliteTx {
         rows.into_iter().map(|(e, t)| Ok((super::rows::uuid(&e)?, t))).collect()
     }
 
+    async fn insert_promise(&mut self, p: &Promise) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO promises (id, org_id, execution_id, name, status, timeout_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(p.id.to_string())
+        .bind(p.org_id.to_string())
+        .bind(p.execution_id.to_string())
+        .bind(&p.name)
+        .bind(p.status.as_str())
+        .bind(p.timeout_at)
+        .bind(p.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn promise(&mut self, id: Uuid) -> Result<Option<Promise>> {
+        let row: Option<PromiseRow> = sqlx::query_as(&format!("SELECT {PROMISE_COLUMNS} FROM promises WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(Promise::try_from).transpose()
+    }
+
+    async fn pending_promise_named(&mut self, execution_id: Uuid, name: &str) -> Result<Option<Promise>> {
+        let row: Option<PromiseRow> = sqlx::query_as(&format!(
+            "SELECT {PROMISE_COLUMNS} FROM promises WHERE execution_id = ? AND name = ? AND status = 'PENDING' \
+             ORDER BY created_at LIMIT 1"
+        ))
+        .bind(execution_id.to_string())
+        .bind(name)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(Promise::try_from).transpose()
+    }
+
+    async fn set_promise_status(&mut self, id: Uuid, status: PromiseStatus) -> Result<()> {
+        sqlx::query("UPDATE promises SET status = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn due_promise_timeouts(&mut self, now: i64, limit: i64) -> Result<Vec<Promise>> {
+        let rows: Vec<PromiseRow> = sqlx::query_as(&format!(
+            "SELECT {PROMISE_COLUMNS} FROM promises WHERE status = 'PENDING' AND timeout_at <= ? ORDER BY timeout_at LIMIT ?"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.into_iter().map(Promise::try_from).collect()
+    }
+
     async fn set_state(&mut self, execution_id: Uuid, key: &str, value: &Value) -> Result<()> {
         sqlx::query(
             "INSERT INTO workflow_state (execution_id, key, value) VALUES (?, ?, ?) \
@@ -382,7 +440,8 @@ impl Tx for SqliteTx {
             "SELECT MIN(t) FROM ( \
                SELECT MIN(lease_until) AS t FROM workflow_executions WHERE status = 'RUNNING' \
                UNION ALL SELECT MIN(lease_until) FROM tasks WHERE status = 'RUNNING' \
-               UNION ALL SELECT MIN(fire_at) FROM timers)",
+               UNION ALL SELECT MIN(fire_at) FROM timers \
+               UNION ALL SELECT MIN(timeout_at) FROM promises WHERE status = 'PENDING')",
         )
         .fetch_one(&mut *self.tx)
         .await?;

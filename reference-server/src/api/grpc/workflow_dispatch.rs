@@ -75,11 +75,48 @@ impl WorkflowDispatchService {
             (pb::CommandType::CancelTimer, Some(CommandData::CancelTimer(c))) => {
                 Command::CancelTimer { timer_id: c.timer_id }
             }
-            (pb::CommandType::CreatePromise, Some(_)) => Command::Unsupported("CREATE_PROMISE"),
-            (pb::CommandType::ResolvePromise, Some(_)) => Command::Unsupported("RESOLVE_PROMISE"),
-            (pb::CommandType::ScheduleChildWorkflow, Some(_)) => Command::Unsupported("SCHEDULE_CHILD_WORKFLOW"),
-            (pb::CommandType::RequestCancelChildWorkflow, Some(_)) => {
-                Command::Unsupported("REQUEST_CANCEL_CHILD_WORKFLOW")
+            (pb::CommandType::CreatePromise, Some(CommandData::CreatePromise(c))) => {
+                if c.promise_id.is_empty() {
+                    return Err(Status::invalid_argument(format!(
+                        "{} is required",
+                        field("create_promise.promise_id")
+                    )));
+                }
+                Command::CreatePromise {
+                    name: c.promise_id,
+                    timeout_ms: c.timeout_ms,
+                }
+            }
+            (pb::CommandType::ResolvePromise, Some(CommandData::ResolvePromise(c))) => Command::ResolvePromise {
+                value: self.json(&c.value, &field("resolve_promise.value"))?,
+                promise_id: c.promise_id,
+            },
+            (pb::CommandType::ScheduleChildWorkflow, Some(CommandData::ScheduleChildWorkflow(c))) => {
+                let kind = c.workflow_kind.filter(|k| !k.is_empty()).ok_or_else(|| {
+                    Status::invalid_argument(format!(
+                        "{} is required",
+                        field("schedule_child_workflow.workflow_kind")
+                    ))
+                })?;
+                Command::ScheduleChildWorkflow {
+                    child_id: parse_uuid(
+                        &c.child_workflow_execution_id,
+                        &field("schedule_child_workflow.child_workflow_execution_id"),
+                    )?,
+                    input: self.json(&c.input, &field("schedule_child_workflow.input"))?,
+                    name: c.child_execution_name,
+                    kind,
+                    queue: c.queue,
+                }
+            }
+            (pb::CommandType::RequestCancelChildWorkflow, Some(CommandData::RequestCancelChildWorkflow(c))) => {
+                Command::RequestCancelChildWorkflow {
+                    child_id: parse_uuid(
+                        &c.child_workflow_execution_id,
+                        &field("request_cancel_child_workflow.child_workflow_execution_id"),
+                    )?,
+                    reason: c.reason,
+                }
             }
             (_, _) => return Err(missing()),
         })
@@ -190,12 +227,25 @@ impl WorkflowDispatch for WorkflowDispatchService {
         ))
     }
 
-    async fn resolve_promise(&self, _request: Request<pb::ResolvePromiseRequest>) -> Result<Response<()>, Status> {
-        Err(Status::unimplemented("promises are not supported by this server yet"))
+    async fn resolve_promise(&self, request: Request<pb::ResolvePromiseRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let value = self.json(&req.value, "value")?;
+        self.state
+            .services
+            .resolve_promise(principal.org_id, &req.promise_id, value)
+            .await?;
+        Ok(Response::new(()))
     }
 
-    async fn reject_promise(&self, _request: Request<pb::RejectPromiseRequest>) -> Result<Response<()>, Status> {
-        Err(Status::unimplemented("promises are not supported by this server yet"))
+    async fn reject_promise(&self, request: Request<pb::RejectPromiseRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        self.state
+            .services
+            .reject_promise(principal.org_id, &req.promise_id, req.error)
+            .await?;
+        Ok(Response::new(()))
     }
 
     async fn get_events(

@@ -2,6 +2,7 @@
 //! JSON in and out; errors are `{"error": "..."}` with the status code
 //! decided in one place ([`ApiError`]). Same API keys as gRPC.
 
+pub mod promises;
 pub mod tasks;
 pub mod workflows;
 
@@ -40,6 +41,8 @@ pub fn router(state: AppState) -> Router {
             get(workflows::events),
         )
         .route("/api/tasks/{kind}", post(tasks::create))
+        .route("/api/promises/{id}/resolve", post(promises::resolve))
+        .route("/api/promises/{id}/reject", post(promises::reject))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
