@@ -1,5 +1,6 @@
 //! `reference-server`: configuration, tracing, serve until Ctrl-C/SIGTERM.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -31,19 +32,21 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("starting the server")?;
 
-    println!("gRPC listening on {}", server.grpc_addr);
-    println!("HTTP listening on {}", server.http_addr);
+    // A closed stdout must not stop the server: write errors are ignored.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "gRPC listening on {}", server.grpc_addr);
+    let _ = writeln!(out, "HTTP listening on {}", server.http_addr);
     if dev {
         let org = &config.orgs[0];
         let keys = &config.auth.static_api_key.keys;
-        println!("development org: {} (slug {})", org.id, org.slug);
-        println!("worker token:    {}", keys[keys.len() - 2].key);
-        println!("REST API key:    {}", keys[keys.len() - 1].key);
-        println!(
-            "(kept in {})",
-            config.server.data_dir.join("dev-credentials.toml").display()
-        );
+        let _ = writeln!(out, "development org: {} (slug {})", org.id, org.slug);
+        let _ = writeln!(out, "worker token:    {}", keys[keys.len() - 2].key);
+        let _ = writeln!(out, "REST API key:    {}", keys[keys.len() - 1].key);
+        let path = config.server.data_dir.join("dev-credentials.toml");
+        let _ = writeln!(out, "(kept in {})", path.display());
     }
+    let _ = out.flush();
+    drop(out);
 
     let token = server.shutdown_token();
     tokio::spawn(async move {

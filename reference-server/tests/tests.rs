@@ -6,5 +6,6 @@ mod bad_input;
 mod dispatch;
 mod lifecycle;
 mod promises_children;
+mod restart;
 mod stub;
 mod util;
