@@ -1,6 +1,7 @@
 //! The one background loop: fires due timers (`TIMER_FIRED`, the workflow
-//! becomes pollable), times out promises (`PROMISE_TIMEOUT`) and puts work
-//! whose lease expired back on its queue (reclaim). It sleeps until the next due instant, not on a busy tick.
+//! becomes pollable), times out promises (`PROMISE_TIMEOUT`), fires cron
+//! schedules (one workflow per fire time) and puts work whose lease expired
+//! back on its queue (reclaim). It sleeps until the next due instant, not on a busy tick.
 
 use std::time::Duration;
 
@@ -50,6 +51,7 @@ pub async fn pass(services: &Services) -> Result<()> {
             break;
         }
     }
+    while services.fire_due_schedules(BATCH).await? == BATCH as usize {}
     let now = now_ms();
     let mut tx = services.storage.begin().await?;
     let reclaimed = tx.reclaim_expired(now).await?;

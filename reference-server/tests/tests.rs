@@ -7,5 +7,6 @@ mod dispatch;
 mod lifecycle;
 mod promises_children;
 mod restart;
+mod schedules;
 mod stub;
 mod util;

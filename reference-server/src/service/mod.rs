@@ -10,6 +10,7 @@ pub mod commands;
 pub mod dispatch;
 pub mod promise_resolver;
 pub mod schedule;
+pub mod schedules;
 pub mod task_execution;
 pub mod task_launcher;
 pub mod wakeup;

@@ -74,6 +74,14 @@ pub trait Tx: Send {
     async fn set_promise_status(&mut self, id: Uuid, status: PromiseStatus) -> Result<()>;
     async fn due_promise_timeouts(&mut self, now: i64, limit: i64) -> Result<Vec<Promise>>;
 
+    /// Inserts a schedule; `false` when the org already has one of that name.
+    async fn insert_schedule(&mut self, schedule: &Schedule) -> Result<bool>;
+    async fn schedule(&mut self, id: Uuid) -> Result<Option<Schedule>>;
+    async fn schedules(&mut self, org_id: Uuid) -> Result<Vec<Schedule>>;
+    async fn update_schedule(&mut self, schedule: &Schedule) -> Result<()>;
+    async fn delete_schedule(&mut self, id: Uuid) -> Result<()>;
+    async fn due_schedules(&mut self, now: i64, limit: i64) -> Result<Vec<Schedule>>;
+
     async fn set_state(&mut self, execution_id: Uuid, key: &str, value: &Value) -> Result<()>;
     async fn clear_state(&mut self, execution_id: Uuid, key: &str) -> Result<()>;
 
@@ -260,6 +268,23 @@ pub struct Promise {
     pub name: String,
     pub status: PromiseStatus,
     pub timeout_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A cron schedule starting one workflow per fire time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub cron: String,
+    pub workflow_kind: String,
+    pub queue: String,
+    pub input: Value,
+    pub paused: bool,
+    /// The next fire time (epoch ms); `None` when the expression has no
+    /// future fire time.
+    pub next_fire_at: Option<i64>,
     pub created_at: i64,
 }
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Error, Promise, PromiseStatus, Result, Task, TaskStatus, Workflow, WorkflowStatus};
+use super::{Error, Promise, PromiseStatus, Result, Schedule, Task, TaskStatus, Workflow, WorkflowStatus};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct WorkflowRow {
@@ -142,6 +142,39 @@ impl TryFrom<PromiseRow> for Promise {
             name: r.name,
             status: PromiseStatus::parse(&r.status).ok_or_else(|| Error::Corrupt(format!("status {}", r.status)))?,
             timeout_at: r.timeout_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ScheduleRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub cron: String,
+    pub workflow_kind: String,
+    pub queue: String,
+    pub input: String,
+    pub paused: i64,
+    pub next_fire_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl TryFrom<ScheduleRow> for Schedule {
+    type Error = Error;
+
+    fn try_from(r: ScheduleRow) -> Result<Self> {
+        Ok(Schedule {
+            id: uuid(&r.id)?,
+            org_id: uuid(&r.org_id)?,
+            name: r.name,
+            cron: r.cron,
+            workflow_kind: r.workflow_kind,
+            queue: r.queue,
+            input: json(&r.input)?,
+            paused: r.paused != 0,
+            next_fire_at: r.next_fire_at,
             created_at: r.created_at,
         })
     }

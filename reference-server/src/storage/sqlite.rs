@@ -15,8 +15,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
-use super::rows::{EventRow, PromiseRow, TaskRow, WorkflowRow};
-use super::{Error, Event, Org, Promise, PromiseStatus, Result, Storage, Task, Tx, Worker, Workflow};
+use super::rows::{EventRow, PromiseRow, ScheduleRow, TaskRow, WorkflowRow};
+use super::{Error, Event, Org, Promise, PromiseStatus, Result, Schedule, Storage, Task, Tx, Worker, Workflow};
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
@@ -71,6 +71,7 @@ const WORKFLOW_COLUMNS: &str = "id, org_id, kind, queue, input, status, output, 
 const TASK_COLUMNS: &str = "id, org_id, workflow_execution_id, kind, queue, input, status, output, error, \
      execution_count, max_retries, idempotency_key, lease_until, ready_at, created_at, completed_at";
 
+const SCHEDULE_COLUMNS: &str = "id, org_id, name, cron, workflow_kind, queue, input, paused, next_fire_at, created_at";
 const PROMISE_COLUMNS: &str = "id, org_id, execution_id, name, status, timeout_at, created_at";
 
 fn text(v: &Value) -> String {
@@ -394,6 +395,73 @@ impl Tx for SqliteTx {
         rows.into_iter().map(Promise::try_from).collect()
     }
 
+    async fn insert_schedule(&mut self, sc: &Schedule) -> Result<bool> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        ))
+        .bind(sc.id.to_string())
+        .bind(sc.org_id.to_string())
+        .bind(&sc.name)
+        .bind(&sc.cron)
+        .bind(&sc.workflow_kind)
+        .bind(&sc.queue)
+        .bind(text(&sc.input))
+        .bind(sc.paused as i64)
+        .bind(sc.next_fire_at)
+        .bind(sc.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn schedule(&mut self, id: Uuid) -> Result<Option<Schedule>> {
+        let row: Option<ScheduleRow> =
+            sqlx::query_as(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?"))
+                .bind(id.to_string())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        row.map(Schedule::try_from).transpose()
+    }
+
+    async fn schedules(&mut self, org_id: Uuid) -> Result<Vec<Schedule>> {
+        let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE org_id = ? ORDER BY name"
+        ))
+        .bind(org_id.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.into_iter().map(Schedule::try_from).collect()
+    }
+
+    async fn update_schedule(&mut self, sc: &Schedule) -> Result<()> {
+        sqlx::query("UPDATE schedules SET paused = ?, next_fire_at = ? WHERE id = ?")
+            .bind(sc.paused as i64)
+            .bind(sc.next_fire_at)
+            .bind(sc.id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_schedule(&mut self, id: Uuid) -> Result<()> {
+        sqlx::query("DELETE FROM schedules WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn due_schedules(&mut self, now: i64, limit: i64) -> Result<Vec<Schedule>> {
+        let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE paused = 0 AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.into_iter().map(Schedule::try_from).collect()
+    }
+
     async fn set_state(&mut self, execution_id: Uuid, key: &str, value: &Value) -> Result<()> {
         sqlx::query(
             "INSERT INTO workflow_state (execution_id, key, value) VALUES (?, ?, ?) \
@@ -441,7 +509,8 @@ impl Tx for SqliteTx {
                SELECT MIN(lease_until) AS t FROM workflow_executions WHERE status = 'RUNNING' \
                UNION ALL SELECT MIN(lease_until) FROM tasks WHERE status = 'RUNNING' \
                UNION ALL SELECT MIN(fire_at) FROM timers \
-               UNION ALL SELECT MIN(timeout_at) FROM promises WHERE status = 'PENDING')",
+               UNION ALL SELECT MIN(timeout_at) FROM promises WHERE status = 'PENDING' \
+               UNION ALL SELECT MIN(next_fire_at) FROM schedules WHERE paused = 0)",
         )
         .fetch_one(&mut *self.tx)
         .await?;

@@ -3,6 +3,7 @@
 //! decided in one place ([`ApiError`]). Same API keys as gRPC.
 
 pub mod promises;
+pub mod schedules;
 pub mod tasks;
 pub mod workflows;
 
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -43,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tasks/{kind}", post(tasks::create))
         .route("/api/promises/{id}/resolve", post(promises::resolve))
         .route("/api/promises/{id}/reject", post(promises::reject))
+        .route("/api/schedules", post(schedules::create).get(schedules::list))
+        .route("/api/schedules/{id}", delete(schedules::delete))
+        .route("/api/schedules/{id}/pause", post(schedules::pause))
+        .route("/api/schedules/{id}/resume", post(schedules::resume))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
