@@ -1,7 +1,8 @@
 //! The one background loop: fires due timers (`TIMER_FIRED`, the workflow
 //! becomes pollable), times out promises (`PROMISE_TIMEOUT`), fires cron
-//! schedules (one workflow per fire time) and puts work whose lease expired
-//! back on its queue (reclaim). It sleeps until the next due instant, not on a busy tick.
+//! schedules (one workflow per fire time), puts workflows whose lease
+//! expired back on their queue and counts a task whose lease or attempt
+//! timeout expired as a failed attempt (reclaim). It sleeps until the next due instant, not on a busy tick.
 
 use std::time::Duration;
 
@@ -52,9 +53,17 @@ pub async fn pass(services: &Services) -> Result<()> {
         }
     }
     while services.fire_due_schedules(BATCH).await? == BATCH as usize {}
+    let mut reclaimed = 0;
+    loop {
+        let expired = services.expire_tasks(BATCH).await?;
+        reclaimed += expired as u64;
+        if expired < BATCH as usize {
+            break;
+        }
+    }
     let now = now_ms();
     let mut tx = services.storage.begin().await?;
-    let reclaimed = tx.reclaim_expired(now).await?;
+    reclaimed += tx.reclaim_expired_workflows(now).await?;
     let next = tx.next_due().await?;
     tx.commit().await?;
     if reclaimed > 0 {

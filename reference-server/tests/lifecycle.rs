@@ -36,3 +36,51 @@ async fn registration_returns_a_worker_id_and_heartbeats_are_accepted() {
             .expect("heartbeats are always answered OK");
     }
 }
+
+#[tokio::test]
+async fn queries_answer_from_workflow_state() {
+    use crate::util;
+    let s = TestServer::start().await;
+    let id = s.start_workflow("stateful", "q-query", serde_json::json!({})).await;
+    s.poll("q-query").await.unwrap();
+    let set = util::command(
+        pb::CommandType::SetState,
+        pb::workflow_command::CommandData::SetState(pb::SetStateCommand {
+            key: "progress".into(),
+            value: b"{\"done\":3}".to_vec(),
+        }),
+    );
+    s.submit(&id, vec![set], pb::WorkflowStatus::Suspended).await.unwrap();
+    let mut query = pb::workflow_query_client::WorkflowQueryClient::with_interceptor(
+        tonic::transport::Channel::from_shared(format!("http://{}", s.server.as_ref().unwrap().grpc_addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+        util::Bearer(Some(s.token.clone())),
+    );
+    let answer = query
+        .query_workflow(pb::QueryWorkflowRequest {
+            workflow_execution_id: id.clone(),
+            query_name: "progress".into(),
+            params: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.error, None);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&answer.result).unwrap(),
+        serde_json::json!({"done": 3})
+    );
+    let unknown = query
+        .query_workflow(pb::QueryWorkflowRequest {
+            workflow_execution_id: id,
+            query_name: "nope".into(),
+            params: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(unknown.error.unwrap().contains("unknown query"));
+}

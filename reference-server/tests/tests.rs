@@ -9,4 +9,5 @@ mod promises_children;
 mod restart;
 mod schedules;
 mod stub;
+mod tasks;
 mod util;

@@ -22,6 +22,7 @@ pub enum Command {
         kind: String,
         input: Value,
         max_retries: Option<i32>,
+        timeout_ms: Option<i64>,
         queue: Option<String>,
     },
     CompleteWorkflow {

@@ -49,6 +49,19 @@ impl Services {
         owned_workflow(&mut *tx, org_id, execution_id).await
     }
 
+    /// Answers a query from the workflow's recorded state: the query name
+    /// is a state key. `Ok(None)` when there is no such key.
+    pub async fn query_workflow(
+        &self,
+        org_id: Uuid,
+        execution_id: Uuid,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        let mut tx = self.storage.begin().await?;
+        owned_workflow(&mut *tx, org_id, execution_id).await?;
+        Ok(tx.state(execution_id, name).await?)
+    }
+
     /// Applies a workflow task's outcome: each command appends its event in
     /// order, then the status decides what comes next.
     pub async fn submit_workflow_task(
@@ -187,6 +200,7 @@ async fn apply(
             kind,
             input,
             max_retries,
+            timeout_ms,
             queue,
         } => {
             let queue = queue
@@ -205,6 +219,7 @@ async fn apply(
                 error: None,
                 execution_count: 0,
                 max_retries,
+                timeout_ms: timeout_ms.filter(|t| *t > 0),
                 idempotency_key: None,
                 lease_until: None,
                 ready_at: now,

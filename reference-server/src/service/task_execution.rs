@@ -15,7 +15,7 @@ impl Services {
         let now = now_ms();
         let mut tx = self.storage.begin().await?;
         let lease = lease_until(now, self.settings.task_lease);
-        let task = tx.claim_task(org_id, queue, lease).await?;
+        let task = tx.claim_task(org_id, queue, now, lease).await?;
         if task.is_some() {
             tx.commit().await?;
             self.alarm.due_at(lease);
@@ -54,7 +54,7 @@ impl Services {
     pub async fn fail_task(&self, org_id: Uuid, task_id: Uuid, error: String) -> Result<()> {
         let now = now_ms();
         let mut tx = self.storage.begin().await?;
-        let mut task = owned_task(&mut *tx, org_id, task_id).await?;
+        let task = owned_task(&mut *tx, org_id, task_id).await?;
         match task.status {
             TaskStatus::Failed => return Ok(()),
             TaskStatus::Completed => {
@@ -62,25 +62,115 @@ impl Services {
             }
             TaskStatus::Pending | TaskStatus::Running => {}
         }
-        task.error = Some(error.clone());
-        task.lease_until = None;
-        // `max_retries` counts retries: the first attempt plus that many.
-        if task.execution_count <= task.max_retries {
-            task.status = TaskStatus::Pending;
-            task.ready_at = now;
-            tx.update_task(&task).await?;
-        } else {
-            task.status = TaskStatus::Failed;
-            task.completed_at = Some(now);
-            tx.update_task(&task).await?;
-            if let Some(workflow_id) = task.workflow_execution_id {
-                let data = json!({ "taskExecutionId": task_id, "error": error });
-                wakeup::wake(&mut *tx, workflow_id, "TASK_FAILED", &data, now).await?;
-            }
-        }
+        fail_attempt(&mut *tx, task, error, now).await?;
         tx.commit().await?;
         Ok(())
     }
+
+    /// Cancels a task that has not finished: it fails for good (a waiting
+    /// workflow sees `TASK_FAILED`, the only failure it understands), and
+    /// its worker learns it from its next heartbeat.
+    pub async fn cancel_task(&self, org_id: Uuid, task_id: Uuid) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.storage.begin().await?;
+        let mut task = owned_task(&mut *tx, org_id, task_id).await?;
+        if matches!(task.status, TaskStatus::Completed | TaskStatus::Failed) {
+            return Err(Error::FailedPrecondition(format!(
+                "task {task_id} already {}",
+                task.status.as_str().to_ascii_lowercase()
+            )));
+        }
+        task.max_retries = 0;
+        task.execution_count = task.execution_count.max(1);
+        fail_attempt(&mut *tx, task, "Task cancelled".into(), now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A running task's heartbeat; an error tells the worker the task is no
+    /// longer its to run (cancelled, finished or handed to another worker).
+    pub async fn task_heartbeat(&self, org_id: Uuid, task_id: Uuid) -> Result<()> {
+        let mut tx = self.storage.begin().await?;
+        let task = owned_task(&mut *tx, org_id, task_id).await?;
+        if task.status != TaskStatus::Running {
+            return Err(Error::FailedPrecondition(format!(
+                "task {task_id} is {}, not running",
+                task.status.as_str().to_ascii_lowercase()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Running tasks whose lease or attempt timeout passed: each counts as
+    /// a failed attempt (retried while retries remain). Returns how many.
+    pub async fn expire_tasks(&self, limit: i64) -> Result<usize> {
+        let now = now_ms();
+        let mut tx = self.storage.begin().await?;
+        let expired = tx.expired_tasks(now, limit).await?;
+        let count = expired.len();
+        for task in expired {
+            let error = match task.timeout_ms {
+                Some(ms) => format!("Task execution timed out after {ms} ms"),
+                None => "Task lease expired: its worker stopped reporting".to_string(),
+            };
+            fail_attempt(&mut *tx, task, error, now).await?;
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    pub async fn task_state(&self, org_id: Uuid, task_id: Uuid, key: &str) -> Result<Option<Value>> {
+        let mut tx = self.storage.begin().await?;
+        owned_task(&mut *tx, org_id, task_id).await?;
+        Ok(tx.task_state(task_id, key).await?)
+    }
+
+    pub async fn set_task_state(&self, org_id: Uuid, task_id: Uuid, key: &str, value: Value) -> Result<()> {
+        if key.is_empty() {
+            return Err(Error::InvalidArgument("key is required".into()));
+        }
+        let mut tx = self.storage.begin().await?;
+        owned_task(&mut *tx, org_id, task_id).await?;
+        tx.set_task_state(task_id, key, &value).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Clears one key, or all of them with `None`.
+    pub async fn clear_task_state(&self, org_id: Uuid, task_id: Uuid, key: Option<&str>) -> Result<()> {
+        let mut tx = self.storage.begin().await?;
+        owned_task(&mut *tx, org_id, task_id).await?;
+        tx.clear_task_state(task_id, key).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn task_state_keys(&self, org_id: Uuid, task_id: Uuid) -> Result<Vec<String>> {
+        let mut tx = self.storage.begin().await?;
+        owned_task(&mut *tx, org_id, task_id).await?;
+        Ok(tx.task_state_keys(task_id).await?)
+    }
+}
+
+/// One failed attempt: retried while `execution_count <= max_retries`
+/// (`max_retries` counts retries after the first attempt), otherwise final.
+async fn fail_attempt(tx: &mut dyn Tx, mut task: Task, error: String, now: i64) -> Result<()> {
+    task.error = Some(error.clone());
+    task.lease_until = None;
+    if task.execution_count <= task.max_retries {
+        task.status = TaskStatus::Pending;
+        task.ready_at = now;
+        tx.update_task(&task).await?;
+        return Ok(());
+    }
+    task.status = TaskStatus::Failed;
+    task.completed_at = Some(now);
+    tx.update_task(&task).await?;
+    if let Some(workflow_id) = task.workflow_execution_id {
+        let data = json!({ "taskExecutionId": task.id, "error": error });
+        wakeup::wake(tx, workflow_id, "TASK_FAILED", &data, now).await?;
+    }
+    Ok(())
 }
 
 async fn owned_task(tx: &mut dyn Tx, org_id: Uuid, id: Uuid) -> Result<Task> {

@@ -15,6 +15,7 @@ pub struct SubmitTask {
     pub queue: String,
     pub input: Value,
     pub max_retries: Option<i32>,
+    pub timeout_ms: Option<i64>,
     pub idempotency_key: Option<String>,
 }
 
@@ -59,6 +60,7 @@ impl Services {
             error: None,
             execution_count: 0,
             max_retries: req.max_retries.unwrap_or(self.settings.default_max_retries),
+            timeout_ms: req.timeout_ms.filter(|t| *t > 0),
             idempotency_key: req.idempotency_key,
             lease_until: None,
             ready_at: now,

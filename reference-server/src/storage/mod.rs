@@ -59,7 +59,17 @@ pub trait Tx: Send {
     async fn task(&mut self, id: Uuid) -> Result<Option<Task>>;
     async fn task_by_key(&mut self, org_id: Uuid, key: &str) -> Result<Option<Task>>;
     async fn update_task(&mut self, task: &Task) -> Result<()>;
-    async fn claim_task(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<Task>>;
+    /// Claims the next pollable task; its lease ends at `lease_until`, or
+    /// earlier when the task's own timeout says so.
+    async fn claim_task(&mut self, org_id: Uuid, queue: &str, now: i64, lease_until: i64) -> Result<Option<Task>>;
+    /// Running tasks whose lease (or attempt timeout) has passed.
+    async fn expired_tasks(&mut self, now: i64, limit: i64) -> Result<Vec<Task>>;
+
+    async fn task_state(&mut self, task_id: Uuid, key: &str) -> Result<Option<Value>>;
+    async fn set_task_state(&mut self, task_id: Uuid, key: &str, value: &Value) -> Result<()>;
+    /// Removes one key, or every key with `None`.
+    async fn clear_task_state(&mut self, task_id: Uuid, key: Option<&str>) -> Result<()>;
+    async fn task_state_keys(&mut self, task_id: Uuid) -> Result<Vec<String>>;
 
     async fn insert_timer(&mut self, execution_id: Uuid, timer_id: &str, fire_at: i64) -> Result<()>;
     /// Removes a timer; `false` when there was none.
@@ -84,10 +94,12 @@ pub trait Tx: Send {
 
     async fn set_state(&mut self, execution_id: Uuid, key: &str, value: &Value) -> Result<()>;
     async fn clear_state(&mut self, execution_id: Uuid, key: &str) -> Result<()>;
+    /// A workflow's state value (set by `SET_STATE`).
+    async fn state(&mut self, execution_id: Uuid, key: &str) -> Result<Option<Value>>;
 
-    /// Workflows and tasks whose lease expired go back to their queue;
-    /// returns how many.
-    async fn reclaim_expired(&mut self, now: i64) -> Result<u64>;
+    /// Workflows whose lease expired go back to their queue; returns how
+    /// many.
+    async fn reclaim_expired_workflows(&mut self, now: i64) -> Result<u64>;
     /// The earliest future instant at which a lease expires or a timer is
     /// due.
     async fn next_due(&mut self) -> Result<Option<i64>>;
@@ -222,6 +234,8 @@ pub struct Task {
     /// Attempts started so far (1 during the first run).
     pub execution_count: i32,
     pub max_retries: i32,
+    /// Time one attempt may take before it counts as failed.
+    pub timeout_ms: Option<i64>,
     pub idempotency_key: Option<String>,
     pub lease_until: Option<i64>,
     pub ready_at: i64,

@@ -69,7 +69,7 @@ struct SqliteTx {
 const WORKFLOW_COLUMNS: &str = "id, org_id, kind, queue, input, status, output, error, priority_ms, idempotency_key, \
      parent_id, child_name, lease_until, wakeup_pending, task_time_ms, ready_at, created_at, completed_at";
 const TASK_COLUMNS: &str = "id, org_id, workflow_execution_id, kind, queue, input, status, output, error, \
-     execution_count, max_retries, idempotency_key, lease_until, ready_at, created_at, completed_at";
+     execution_count, max_retries, timeout_ms, idempotency_key, lease_until, ready_at, created_at, completed_at";
 
 const SCHEDULE_COLUMNS: &str = "id, org_id, name, cron, workflow_kind, queue, input, paused, next_fire_at, created_at";
 const PROMISE_COLUMNS: &str = "id, org_id, execution_id, name, status, timeout_at, created_at";
@@ -226,7 +226,7 @@ impl Tx for SqliteTx {
 
     async fn insert_task(&mut self, t: &Task) -> Result<bool> {
         let done = sqlx::query(&format!(
-            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT(id) DO NOTHING"
         ))
         .bind(t.id.to_string())
@@ -240,6 +240,7 @@ impl Tx for SqliteTx {
         .bind(&t.error)
         .bind(t.execution_count as i64)
         .bind(t.max_retries as i64)
+        .bind(t.timeout_ms)
         .bind(&t.idempotency_key)
         .bind(t.lease_until)
         .bind(t.ready_at)
@@ -287,19 +288,74 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn claim_task(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<Task>> {
+    async fn claim_task(&mut self, org_id: Uuid, queue: &str, now: i64, lease_until: i64) -> Result<Option<Task>> {
         let row: Option<TaskRow> = sqlx::query_as(&format!(
-            "UPDATE tasks SET status = 'RUNNING', lease_until = ?, execution_count = execution_count + 1 \
-             WHERE id = (SELECT id FROM tasks WHERE org_id = ? AND queue = ? AND status = 'PENDING' \
+            "UPDATE tasks SET status = 'RUNNING', execution_count = execution_count + 1, \
+                 lease_until = CASE WHEN timeout_ms IS NOT NULL AND ?1 + timeout_ms < ?2 THEN ?1 + timeout_ms ELSE ?2 END \
+             WHERE id = (SELECT id FROM tasks WHERE org_id = ?3 AND queue = ?4 AND status = 'PENDING' \
                          ORDER BY ready_at LIMIT 1) \
              RETURNING {TASK_COLUMNS}"
         ))
+        .bind(now)
         .bind(lease_until)
         .bind(org_id.to_string())
         .bind(queue)
         .fetch_optional(&mut *self.tx)
         .await?;
         row.map(Task::try_from).transpose()
+    }
+
+    async fn expired_tasks(&mut self, now: i64, limit: i64) -> Result<Vec<Task>> {
+        let rows: Vec<TaskRow> = sqlx::query_as(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'RUNNING' AND lease_until <= ? ORDER BY lease_until LIMIT ?"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.into_iter().map(Task::try_from).collect()
+    }
+
+    async fn task_state(&mut self, task_id: Uuid, key: &str) -> Result<Option<Value>> {
+        let value: Option<String> = sqlx::query_scalar("SELECT value FROM task_state WHERE task_id = ? AND key = ?")
+            .bind(task_id.to_string())
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        value.as_deref().map(super::rows::json).transpose()
+    }
+
+    async fn set_task_state(&mut self, task_id: Uuid, key: &str, value: &Value) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO task_state (task_id, key, value) VALUES (?, ?, ?) \
+             ON CONFLICT(task_id, key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(task_id.to_string())
+        .bind(key)
+        .bind(text(value))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_task_state(&mut self, task_id: Uuid, key: Option<&str>) -> Result<()> {
+        match key {
+            Some(key) => sqlx::query("DELETE FROM task_state WHERE task_id = ? AND key = ?")
+                .bind(task_id.to_string())
+                .bind(key),
+            None => sqlx::query("DELETE FROM task_state WHERE task_id = ?").bind(task_id.to_string()),
+        }
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn task_state_keys(&mut self, task_id: Uuid) -> Result<Vec<String>> {
+        let keys = sqlx::query_scalar("SELECT key FROM task_state WHERE task_id = ? ORDER BY key")
+            .bind(task_id.to_string())
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(keys)
     }
 
     async fn insert_timer(&mut self, execution_id: Uuid, timer_id: &str, fire_at: i64) -> Result<()> {
@@ -484,8 +540,18 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn reclaim_expired(&mut self, now: i64) -> Result<u64> {
-        let workflows = sqlx::query(
+    async fn state(&mut self, execution_id: Uuid, key: &str) -> Result<Option<Value>> {
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM workflow_state WHERE execution_id = ? AND key = ?")
+                .bind(execution_id.to_string())
+                .bind(key)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        value.as_deref().map(super::rows::json).transpose()
+    }
+
+    async fn reclaim_expired_workflows(&mut self, now: i64) -> Result<u64> {
+        let done = sqlx::query(
             "UPDATE workflow_executions SET status = 'PENDING', lease_until = NULL, ready_at = ? \
              WHERE status = 'RUNNING' AND lease_until <= ?",
         )
@@ -493,14 +559,7 @@ impl Tx for SqliteTx {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
-        let tasks = sqlx::query(
-            "UPDATE tasks SET status = 'PENDING', lease_until = NULL, ready_at = ? WHERE status = 'RUNNING' AND lease_until <= ?",
-        )
-        .bind(now)
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(workflows.rows_affected() + tasks.rows_affected())
+        Ok(done.rows_affected())
     }
 
     async fn next_due(&mut self) -> Result<Option<i64>> {

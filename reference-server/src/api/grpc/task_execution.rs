@@ -18,12 +18,6 @@ impl TaskExecutionService {
     }
 }
 
-fn not_yet<T>(what: &str) -> Result<Response<T>, Status> {
-    Err(Status::unimplemented(format!(
-        "{what} is not supported by this server yet"
-    )))
-}
-
 #[tonic::async_trait]
 impl TaskExecution for TaskExecutionService {
     async fn submit_task(
@@ -51,6 +45,7 @@ impl TaskExecution for TaskExecutionService {
                 kind: req.kind,
                 queue: req.queue,
                 max_retries: (req.max_retries != 0).then_some(req.max_retries),
+                timeout_ms: (req.timeout_ms > 0).then_some(req.timeout_ms),
                 idempotency_key: req.idempotency_key.filter(|k| !k.is_empty()),
             })
             .await?;
@@ -110,13 +105,17 @@ impl TaskExecution for TaskExecutionService {
     }
 
     async fn heartbeat(&self, request: Request<pb::HeartbeatRequest>) -> Result<Response<()>, Status> {
-        principal(&request)?;
-        parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        let principal = principal(&request)?;
+        let id = parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        self.state.services.task_heartbeat(principal.org_id, id).await?;
         Ok(Response::new(()))
     }
 
-    async fn cancel_task(&self, _request: Request<pb::CancelTaskRequest>) -> Result<Response<()>, Status> {
-        not_yet("CancelTask")
+    async fn cancel_task(&self, request: Request<pb::CancelTaskRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let id = parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        self.state.services.cancel_task(principal.org_id, id).await?;
+        Ok(Response::new(()))
     }
 
     async fn log_message(&self, request: Request<pb::LogMessageRequest>) -> Result<Response<()>, Status> {
@@ -127,30 +126,61 @@ impl TaskExecution for TaskExecutionService {
         Ok(Response::new(()))
     }
 
-    async fn get_state(
-        &self,
-        _request: Request<pb::GetStateRequest>,
-    ) -> Result<Response<pb::GetStateResponse>, Status> {
-        not_yet("task state")
+    async fn get_state(&self, request: Request<pb::GetStateRequest>) -> Result<Response<pb::GetStateResponse>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let id = parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        let value = self.state.services.task_state(principal.org_id, id, &req.key).await?;
+        Ok(Response::new(match value {
+            Some(v) => pb::GetStateResponse {
+                value: to_bytes(&v),
+                found: true,
+            },
+            None => pb::GetStateResponse {
+                value: Vec::new(),
+                found: false,
+            },
+        }))
     }
 
-    async fn set_state(&self, _request: Request<pb::SetStateRequest>) -> Result<Response<()>, Status> {
-        not_yet("task state")
+    async fn set_state(&self, request: Request<pb::SetStateRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let id = parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        let value = parse_json(&req.value, "value", self.state.max_payload_bytes)?;
+        self.state
+            .services
+            .set_task_state(principal.org_id, id, &req.key, value)
+            .await?;
+        Ok(Response::new(()))
     }
 
-    async fn clear_state(&self, _request: Request<pb::ClearStateRequest>) -> Result<Response<()>, Status> {
-        not_yet("task state")
+    async fn clear_state(&self, request: Request<pb::ClearStateRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let id = parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        self.state
+            .services
+            .clear_task_state(principal.org_id, id, Some(&req.key))
+            .await?;
+        Ok(Response::new(()))
     }
 
-    async fn clear_all_state(&self, _request: Request<pb::ClearAllStateRequest>) -> Result<Response<()>, Status> {
-        not_yet("task state")
+    async fn clear_all_state(&self, request: Request<pb::ClearAllStateRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let id = parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        self.state.services.clear_task_state(principal.org_id, id, None).await?;
+        Ok(Response::new(()))
     }
 
     async fn get_state_keys(
         &self,
-        _request: Request<pb::GetStateKeysRequest>,
+        request: Request<pb::GetStateKeysRequest>,
     ) -> Result<Response<pb::GetStateKeysResponse>, Status> {
-        not_yet("task state")
+        let principal = principal(&request)?;
+        let id = parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        let keys = self.state.services.task_state_keys(principal.org_id, id).await?;
+        Ok(Response::new(pb::GetStateKeysResponse { keys }))
     }
 
     async fn stream_task_data(

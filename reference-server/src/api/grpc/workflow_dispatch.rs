@@ -52,6 +52,7 @@ impl WorkflowDispatchService {
                 input: self.json(&c.input, &field("schedule_task.input"))?,
                 kind: c.kind,
                 max_retries: c.max_retries,
+                timeout_ms: c.timeout_ms,
                 queue: c.queue,
             },
             (pb::CommandType::CompleteWorkflow, Some(CommandData::CompleteWorkflow(c))) => Command::CompleteWorkflow {

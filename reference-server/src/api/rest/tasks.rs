@@ -20,13 +20,23 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let principal = state.authenticate(&headers)?;
     let input = parse_body(&body)?;
-    let max_retries = match params.get("maxRetries") {
-        Some(v) => Some(
-            v.parse::<i32>()
-                .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("maxRetries is not an integer: {v:?}")))?,
+    let number = |name: &str| -> Result<Option<i64>, ApiError> {
+        params
+            .get(name)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("{name} is not an integer: {v:?}")))
+            })
+            .transpose()
+    };
+    let max_retries = match number("maxRetries")? {
+        Some(r) => Some(
+            i32::try_from(r)
+                .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("maxRetries is out of range: {r}")))?,
         ),
         None => None,
     };
+    let timeout_ms = number("timeoutMs")?;
     let submitted = state
         .services
         .submit_task(SubmitTask {
@@ -35,6 +45,7 @@ pub async fn create(
             queue: params.get("queue").cloned().unwrap_or_default(),
             input,
             max_retries,
+            timeout_ms,
             idempotency_key: headers
                 .get("idempotency-key")
                 .and_then(|v| v.to_str().ok())
