@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::commands::{Command, SubmitStatus};
 use super::{lease_until, now_ms, promise_resolver, wakeup, Error, Result, Services};
-use crate::storage::{Event, Promise, PromiseStatus, Task, TaskStatus, Tx, Workflow, WorkflowStatus};
+use crate::storage::{Event, Promise, PromiseStatus, Task, TaskStatus, Tx, Work, Workflow, WorkflowStatus};
 
 /// A workflow task handed to a poller.
 #[derive(Debug, Clone)]
@@ -21,6 +21,11 @@ impl Services {
     /// once: the worker's backoff is the only wait.
     pub async fn poll_workflow(&self, org_id: Uuid, queue: &str) -> Result<Option<WorkflowTask>> {
         let queue = if queue.is_empty() { "default" } else { queue };
+        // An empty poll only reads: it never waits for the writer nor
+        // writes to disk.
+        if !self.storage.has_ready(Work::Workflow, org_id, queue).await? {
+            return Ok(None);
+        }
         let now = now_ms();
         let mut tx = self.storage.begin().await?;
         let lease = lease_until(now, self.settings.workflow_lease);
@@ -38,14 +43,14 @@ impl Services {
 
     /// The whole history of an execution of the caller's org.
     pub async fn events(&self, org_id: Uuid, execution_id: Uuid) -> Result<Vec<Event>> {
-        let mut tx = self.storage.begin().await?;
+        let mut tx = self.storage.read().await?;
         owned_workflow(&mut *tx, org_id, execution_id).await?;
         Ok(tx.events(execution_id).await?)
     }
 
     /// The execution itself (REST).
     pub async fn workflow(&self, org_id: Uuid, execution_id: Uuid) -> Result<Workflow> {
-        let mut tx = self.storage.begin().await?;
+        let mut tx = self.storage.read().await?;
         owned_workflow(&mut *tx, org_id, execution_id).await
     }
 
@@ -57,7 +62,7 @@ impl Services {
         execution_id: Uuid,
         name: &str,
     ) -> Result<Option<serde_json::Value>> {
-        let mut tx = self.storage.begin().await?;
+        let mut tx = self.storage.read().await?;
         owned_workflow(&mut *tx, org_id, execution_id).await?;
         Ok(tx.state(execution_id, name).await?)
     }

@@ -88,7 +88,7 @@ impl Services {
     }
 
     pub async fn schedules(&self, org_id: Uuid) -> Result<Vec<Schedule>> {
-        let mut tx = self.storage.begin().await?;
+        let mut tx = self.storage.read().await?;
         Ok(tx.schedules(org_id).await?)
     }
 

@@ -6,12 +6,15 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{lease_until, now_ms, wakeup, Error, Result, Services};
-use crate::storage::{Task, TaskStatus, Tx};
+use crate::storage::{Task, TaskStatus, Tx, Work};
 
 impl Services {
     /// Claims the next pollable task of (org, queue), if any; answers at once.
     pub async fn poll_task(&self, org_id: Uuid, queue: &str) -> Result<Option<Task>> {
         let queue = if queue.is_empty() { "default" } else { queue };
+        if !self.storage.has_ready(Work::Task, org_id, queue).await? {
+            return Ok(None);
+        }
         let now = now_ms();
         let mut tx = self.storage.begin().await?;
         let lease = lease_until(now, self.settings.task_lease);
@@ -90,7 +93,7 @@ impl Services {
     /// A running task's heartbeat; an error tells the worker the task is no
     /// longer its to run (cancelled, finished or handed to another worker).
     pub async fn task_heartbeat(&self, org_id: Uuid, task_id: Uuid) -> Result<()> {
-        let mut tx = self.storage.begin().await?;
+        let mut tx = self.storage.read().await?;
         let task = owned_task(&mut *tx, org_id, task_id).await?;
         if task.status != TaskStatus::Running {
             return Err(Error::FailedPrecondition(format!(
@@ -120,7 +123,7 @@ impl Services {
     }
 
     pub async fn task_state(&self, org_id: Uuid, task_id: Uuid, key: &str) -> Result<Option<Value>> {
-        let mut tx = self.storage.begin().await?;
+        let mut tx = self.storage.read().await?;
         owned_task(&mut *tx, org_id, task_id).await?;
         Ok(tx.task_state(task_id, key).await?)
     }
@@ -146,7 +149,7 @@ impl Services {
     }
 
     pub async fn task_state_keys(&self, org_id: Uuid, task_id: Uuid) -> Result<Vec<String>> {
-        let mut tx = self.storage.begin().await?;
+        let mut tx = self.storage.read().await?;
         owned_task(&mut *tx, org_id, task_id).await?;
         Ok(tx.task_state_keys(task_id).await?)
     }

@@ -32,6 +32,14 @@ pub trait Storage: Send + Sync + 'static {
     /// Starts a write transaction. Transactions are serialisable: a claim
     /// made in one is never seen as free by another.
     async fn begin(&self) -> Result<Box<dyn Tx>>;
+
+    /// Starts a read: it sees committed data only and must not write.
+    async fn read(&self) -> Result<Box<dyn Tx>>;
+
+    /// Might (org, queue) have pollable work of this kind? `false` is a
+    /// promise that a claim would find nothing; `true` may be wrong. Lets
+    /// empty polls skip the writer (and, with a cache, the database).
+    async fn has_ready(&self, work: Work, org_id: Uuid, queue: &str) -> Result<bool>;
 }
 
 /// One transaction. Dropping it without [`Tx::commit`] rolls back.
@@ -107,6 +115,13 @@ pub trait Tx: Send {
     async fn upsert_worker(&mut self, worker: &Worker) -> Result<()>;
     /// Records a heartbeat; `false` for an unknown worker.
     async fn heartbeat(&mut self, worker_id: Uuid, now: i64) -> Result<bool>;
+}
+
+/// The two kinds of pollable work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Work {
+    Workflow,
+    Task,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

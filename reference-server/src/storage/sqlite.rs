@@ -1,22 +1,32 @@
 //! The SQLite backend: one file in WAL mode, `synchronous = FULL` (a commit
 //! is on disk when it returns), embedded migrations, runtime queries.
 //!
-//! SQLite has one writer at a time; transactions go through a single
-//! connection and start with `BEGIN IMMEDIATE`, so a read-then-write
-//! transaction never fails to upgrade its lock.
+//! Writes go through one connection (SQLite has one writer at a time) with
+//! **group commit**: concurrent transactions join one physical transaction,
+//! each inside its own `SAVEPOINT` (so one can roll back alone), and the
+//! last one to finish while nobody else waits commits for all of them: one
+//! fsync per batch instead of one per request. A transaction's `commit()`
+//! returns only once its batch is on disk. Reads that need no write go to a
+//! separate pool of connections and see committed data only.
 
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, Executor, Sqlite, SqlitePool};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use super::rows::{EventRow, PromiseRow, ScheduleRow, TaskRow, WorkflowRow};
-use super::{Error, Event, Org, Promise, PromiseStatus, Result, Schedule, Storage, Task, Tx, Worker, Workflow};
+use super::{Error, Event, Org, Promise, PromiseStatus, Result, Schedule, Storage, Task, Tx, Work, Worker, Workflow};
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
@@ -27,10 +37,49 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// How a batch ended, for the transactions waiting on it.
+type BatchResult = Option<std::result::Result<(), String>>;
+/// The signal a batch's members wait on.
+type BatchDone = Arc<watch::Sender<BatchResult>>;
+/// (work, org, queue) of a cached "nothing ready" answer.
+type ReadyKey = (Work, Uuid, String);
+
+/// Most transactions in one batch.
+const MAX_BATCH: usize = 512;
+/// Longest a batch stays open waiting for more transactions.
+const MAX_BATCH_DELAY: Duration = Duration::from_millis(10);
+
 /// SQLite storage.
 #[derive(Clone)]
 pub struct SqliteStorage {
-    pool: SqlitePool,
+    writer: Arc<Mutex<Writer>>,
+    /// Transactions waiting for the writer: while any waits, a finishing
+    /// transaction leaves the batch open for it.
+    waiting: Arc<AtomicUsize>,
+    reader: SqlitePool,
+    /// Bumped by every commit: a negative answer of `has_ready` cached at
+    /// generation G holds while the generation is still G.
+    generation: Arc<AtomicU64>,
+    /// (work, org, queue) → generation at which nothing was ready.
+    empty: Arc<std::sync::Mutex<HashMap<ReadyKey, u64>>>,
+}
+
+/// Most cached "nothing ready" answers (idle queues); beyond, the cache
+/// starts over.
+const MAX_EMPTY_ENTRIES: usize = 100_000;
+
+/// The write connection and the batch open on it.
+struct Writer {
+    conn: SqliteConnection,
+    batch: Option<Batch>,
+}
+
+struct Batch {
+    /// Transactions that joined this batch.
+    members: usize,
+    started: Instant,
+    /// `Some(result)` once the batch committed (or failed to).
+    done: BatchDone,
 }
 
 impl SqliteStorage {
@@ -42,28 +91,215 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await?;
+        let mut conn = SqliteConnection::connect_with(&options).await?;
         sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
+            .run(&mut conn)
             .await
             .map_err(|e| Error::Database(format!("migration failed: {e}")))?;
-        Ok(SqliteStorage { pool })
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStorage {
+            writer: Arc::new(Mutex::new(Writer { conn, batch: None })),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            reader,
+            generation: Arc::new(AtomicU64::new(0)),
+            empty: Arc::default(),
+        })
+    }
+
+    /// Takes the writer, counting this caller as waiting until it has it.
+    async fn lock_writer(&self) -> OwnedMutexGuard<Writer> {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        let _waiting = Waiting(&self.waiting);
+        self.writer.clone().lock_owned().await
     }
 }
 
 #[async_trait]
 impl Storage for SqliteStorage {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTx { tx }))
+        let mut writer = self.lock_writer().await;
+        if writer.batch.is_none() {
+            writer.conn.execute("BEGIN IMMEDIATE").await?;
+            writer.batch = Some(Batch {
+                members: 0,
+                started: Instant::now(),
+                done: Arc::new(watch::channel(None).0),
+            });
+        }
+        if let Err(err) = writer.conn.execute("SAVEPOINT op").await {
+            // Nothing of ours is in the batch; leave it to its members.
+            return Err(err.into());
+        }
+        let batch = writer.batch.as_mut().expect("a batch is open");
+        batch.members += 1;
+        let done = batch.done.clone();
+        Ok(Box::new(SqliteTx {
+            tx: Conn::Writer(Some(writer)),
+            storage: Some(self.clone()),
+            done: Some(done),
+        }))
+    }
+
+    async fn has_ready(&self, work: Work, org_id: Uuid, queue: &str) -> Result<bool> {
+        let key = (work, org_id, queue.to_string());
+        // Read the generation before the query: a commit after this point
+        // makes the cached answer stale, never wrong.
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.empty.lock().expect("not poisoned").get(&key) == Some(&generation) {
+            return Ok(false);
+        }
+        let sql = match work {
+            Work::Workflow => {
+                "SELECT 1 FROM workflow_executions WHERE org_id = ? AND queue = ? AND status = 'PENDING' LIMIT 1"
+            }
+            Work::Task => "SELECT 1 FROM tasks WHERE org_id = ? AND queue = ? AND status = 'PENDING' LIMIT 1",
+        };
+        let found: Option<i64> = sqlx::query_scalar(sql)
+            .bind(org_id.to_string())
+            .bind(queue)
+            .fetch_optional(&self.reader)
+            .await?;
+        let mut empty = self.empty.lock().expect("not poisoned");
+        if found.is_some() {
+            empty.remove(&key);
+        } else {
+            if empty.len() >= MAX_EMPTY_ENTRIES {
+                empty.clear();
+            }
+            empty.insert(key, generation);
+        }
+        Ok(found.is_some())
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let conn = self.reader.acquire().await?;
+        Ok(Box::new(SqliteTx {
+            tx: Conn::Reader(conn),
+            storage: None,
+            done: None,
+        }))
+    }
+}
+
+/// Commits the open batch and tells its members.
+async fn commit_batch(storage: &SqliteStorage, writer: &mut Writer) -> std::result::Result<(), String> {
+    let result = writer
+        .conn
+        .execute("COMMIT")
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    storage.generation.fetch_add(1, Ordering::AcqRel);
+    if result.is_err() {
+        let _ = writer.conn.execute("ROLLBACK").await;
+    }
+    if let Some(batch) = writer.batch.take() {
+        batch.done.send_replace(Some(result.clone()));
+    }
+    result
+}
+
+/// Should a finishing transaction commit the batch now?
+fn should_commit(storage: &SqliteStorage, writer: &Writer) -> bool {
+    let Some(batch) = &writer.batch else { return false };
+    storage.waiting.load(Ordering::Acquire) == 0
+        || batch.members >= MAX_BATCH
+        || batch.started.elapsed() >= MAX_BATCH_DELAY
+}
+
+/// The connection a transaction runs on.
+enum Conn {
+    /// The writer, inside this transaction's savepoint (`None` once
+    /// released).
+    Writer(Option<OwnedMutexGuard<Writer>>),
+    /// A read-only pooled connection (autocommit).
+    Reader(PoolConnection<Sqlite>),
+}
+
+impl Deref for Conn {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            Conn::Writer(w) => &w.as_ref().expect("transaction still open").conn,
+            Conn::Reader(r) => r,
+        }
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            Conn::Writer(w) => &mut w.as_mut().expect("transaction still open").conn,
+            Conn::Reader(r) => r,
+        }
     }
 }
 
 struct SqliteTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Conn,
+    storage: Option<SqliteStorage>,
+    /// The batch's completion signal (writers only).
+    done: Option<BatchDone>,
+}
+
+impl Drop for SqliteTx {
+    /// Dropped without commit: undo this transaction's savepoint and, if it
+    /// was the last one the batch waited for, commit the others.
+    fn drop(&mut self) {
+        let (Conn::Writer(guard), Some(storage)) = (&mut self.tx, self.storage.take()) else {
+            return;
+        };
+        let Some(mut writer) = guard.take() else { return };
+        tokio::spawn(async move {
+            let _ = writer.conn.execute("ROLLBACK TO SAVEPOINT op").await;
+            let _ = writer.conn.execute("RELEASE SAVEPOINT op").await;
+            if should_commit(&storage, &writer) {
+                let _ = commit_batch(&storage, &mut writer).await;
+            }
+        });
+    }
+}
+
+impl SqliteTx {
+    /// Waits for the batch this transaction joined to be committed.
+    async fn wait_for_batch(
+        &mut self,
+        done: Arc<watch::Sender<Option<std::result::Result<(), String>>>>,
+    ) -> Result<()> {
+        let mut rx = done.subscribe();
+        loop {
+            let waited = tokio::time::timeout(MAX_BATCH_DELAY, async {
+                rx.wait_for(Option::is_some).await.map(|r| r.clone())
+            })
+            .await;
+            match waited {
+                Ok(Ok(result)) => {
+                    return result.expect("checked is_some").map_err(Error::Database);
+                }
+                Ok(Err(_)) => return Err(Error::Database("batch abandoned".into())),
+                Err(_) => {
+                    // Nobody came to commit: do it ourselves if our batch is
+                    // still the open one.
+                    let storage = self.storage.as_ref().expect("writer transaction");
+                    let mut writer = storage.lock_writer().await;
+                    let ours = writer.batch.as_ref().is_some_and(|b| Arc::ptr_eq(&b.done, &done));
+                    if ours {
+                        return commit_batch(storage, &mut writer).await.map_err(Error::Database);
+                    }
+                }
+            }
+        }
+    }
 }
 
 const WORKFLOW_COLUMNS: &str = "id, org_id, kind, queue, input, status, output, error, priority_ms, idempotency_key, \
@@ -84,9 +320,28 @@ fn opt_text(v: &Option<Value>) -> Option<String> {
 
 #[async_trait]
 impl Tx for SqliteTx {
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        let Conn::Writer(guard) = &mut self.tx else {
+            return Ok(()); // a read: nothing to commit
+        };
+        let mut writer = guard.take().expect("transaction still open");
+        let storage = self.storage.take().expect("writer transaction");
+        let done = self.done.take().expect("writer transaction");
+        if let Err(err) = writer.conn.execute("RELEASE SAVEPOINT op").await {
+            let _ = writer.conn.execute("ROLLBACK TO SAVEPOINT op").await;
+            let _ = writer.conn.execute("RELEASE SAVEPOINT op").await;
+            if should_commit(&storage, &writer) {
+                let _ = commit_batch(&storage, &mut writer).await;
+            }
+            return Err(err.into());
+        }
+        if should_commit(&storage, &writer) {
+            return commit_batch(&storage, &mut writer).await.map_err(Error::Database);
+        }
+        // Others are about to join: let them in and wait for the batch.
+        drop(writer);
+        self.storage = Some(storage);
+        self.wait_for_batch(done).await
     }
 
     async fn upsert_org(&mut self, org: &Org) -> Result<()> {
@@ -602,5 +857,56 @@ impl Tx for SqliteTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(id: Uuid) -> Org {
+        Org {
+            id,
+            name: id.to_string(),
+            slug: id.to_string(),
+        }
+    }
+
+    /// Concurrent transactions share batches; one that rolls back takes
+    /// only its own writes with it, and every commit is visible to readers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_commit_isolates_rollbacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("db")).await.unwrap();
+        let mut handles = Vec::new();
+        for i in 0..64 {
+            let storage = storage.clone();
+            handles.push(tokio::spawn(async move {
+                let id = Uuid::new_v4();
+                let mut tx = storage.begin().await.unwrap();
+                tx.upsert_org(&org(id)).await.unwrap();
+                if i % 8 == 0 {
+                    drop(tx); // rolled back
+                    (id, false)
+                } else {
+                    tx.commit().await.unwrap();
+                    (id, true)
+                }
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for h in handles {
+            outcomes.push(h.await.unwrap());
+        }
+        // Let a pending drop-rollback finish its batch.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for (id, committed) in outcomes {
+            let found: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&storage.reader)
+                .await
+                .unwrap();
+            assert_eq!(found.is_some(), committed, "{id}");
+        }
     }
 }

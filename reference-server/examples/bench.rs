@@ -1,0 +1,482 @@
+//! The reference server's benchmark: starts the release binary as its own
+//! process (so its CPU and memory are its own), drives it over gRPC on
+//! loopback and prints a Markdown table.
+//!
+//! ```sh
+//! cargo build --release -p reference-server
+//! cargo run --release -p reference-server --example bench
+//! ```
+//!
+//! Scenarios: idle pollers (each sleeping 100 ms between empty polls),
+//! pickup latency of one idle poller, workflow and task round trips with 4
+//! workers, peak RSS, time to serve again after a restart.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reference_server::api::grpc::pb;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+type Dispatch = pb::workflow_dispatch_client::WorkflowDispatchClient<InterceptedService<Channel, Bearer>>;
+type Tasks = pb::task_execution_client::TaskExecutionClient<InterceptedService<Channel, Bearer>>;
+
+#[derive(Clone)]
+struct Bearer(String);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {}", self.0).parse().unwrap());
+        Ok(request)
+    }
+}
+
+const TOKEN: &str = "flovyn_wk_bench_0000000000000000";
+const MEASURE: Duration = Duration::from_secs(5);
+
+struct Server {
+    child: Child,
+    grpc: String,
+    config: PathBuf,
+}
+
+impl Server {
+    fn start(binary: &Path, config: &Path) -> Server {
+        let mut child = Command::new(binary)
+            .arg("--config")
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server binary");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let grpc = loop {
+            let line = lines.next().expect("server banner").unwrap();
+            if let Some(addr) = line.strip_prefix("gRPC listening on ") {
+                break format!("http://{addr}");
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Server {
+            child,
+            grpc,
+            config: config.to_path_buf(),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// CPU seconds (user + system) used so far.
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+            + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        ticks / 100.0
+    }
+
+    fn status_kb(&self, field: &str) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Bytes this process caused to be written to storage.
+    fn write_bytes(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/io", self.pid()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("write_bytes: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(self.grpc.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    fn kill(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.config
+    }
+}
+
+fn dispatch(channel: &Channel) -> Dispatch {
+    pb::workflow_dispatch_client::WorkflowDispatchClient::with_interceptor(channel.clone(), Bearer(TOKEN.into()))
+}
+
+fn tasks(channel: &Channel) -> Tasks {
+    pb::task_execution_client::TaskExecutionClient::with_interceptor(channel.clone(), Bearer(TOKEN.into()))
+}
+
+fn poll_request(org: Uuid, queue: &str) -> pb::PollRequest {
+    pb::PollRequest {
+        worker_id: "bench".into(),
+        org_id: org.to_string(),
+        queue: queue.into(),
+        timeout_seconds: 60,
+        ..Default::default()
+    }
+}
+
+fn start_request(org: Uuid, queue: &str) -> pb::StartWorkflowRequest {
+    pb::StartWorkflowRequest {
+        org_id: org.to_string(),
+        workflow_kind: "bench".into(),
+        input: b"{}".to_vec(),
+        queue: queue.into(),
+        ..Default::default()
+    }
+}
+
+/// N pollers each sleeping 100 ms between empty polls.
+async fn idle(server: &Server, org: Uuid, n: usize) -> (f64, f64, u64) {
+    let channels: Vec<Channel> = futures_join(n.div_ceil(50), || server.channel()).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let polls = Arc::new(AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let mut client = dispatch(&channels[i % channels.len()]);
+        let (stop, polls) = (stop.clone(), polls.clone());
+        handles.push(tokio::spawn(async move {
+            // Spread the pollers over the first backoff period.
+            tokio::time::sleep(Duration::from_millis((i as u64 * 97) % 100)).await;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = client.poll_workflow(poll_request(org, "idle")).await;
+                polls.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (p0, c0, w0, t0) = (
+        polls.load(Ordering::Relaxed),
+        server.cpu_seconds(),
+        server.write_bytes(),
+        Instant::now(),
+    );
+    tokio::time::sleep(MEASURE).await;
+    let secs = t0.elapsed().as_secs_f64();
+    let rate = (polls.load(Ordering::Relaxed) - p0) as f64 / secs;
+    let cpu = (server.cpu_seconds() - c0) / secs * 100.0;
+    let written = server.write_bytes() - w0;
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        let _ = h.await;
+    }
+    (rate, cpu, written)
+}
+
+async fn futures_join<F, Fut>(n: usize, make: F) -> Vec<Channel>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Channel>,
+{
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(make().await);
+    }
+    out
+}
+
+/// One idle poller with a 100 ms backoff; workflows started at random
+/// moments; time from StartWorkflow returning to the poller receiving it.
+async fn pickup_latency(server: &Server, org: Uuid, samples: usize) -> (f64, f64) {
+    let channel = server.channel().await;
+    let started: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let mut client = dispatch(&channel);
+        let (started, latencies, stop) = (started.clone(), latencies.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match client
+                    .poll_workflow(poll_request(org, "latency"))
+                    .await
+                    .map(|r| r.into_inner().workflow_execution)
+                {
+                    Ok(Some(w)) => {
+                        let received = Instant::now();
+                        if let Some(at) = started.lock().unwrap().remove(&w.id) {
+                            latencies.lock().unwrap().push((received - at).as_secs_f64() * 1000.0);
+                        }
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        })
+    };
+    let mut client = dispatch(&channel);
+    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..samples {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        tokio::time::sleep(Duration::from_millis(60 + rng % 120)).await;
+        let id = client
+            .start_workflow(start_request(org, "latency"))
+            .await
+            .unwrap()
+            .into_inner()
+            .workflow_execution_id;
+        started.lock().unwrap().insert(id, Instant::now());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    let _ = poller.await;
+    let mut values = latencies.lock().unwrap().clone();
+    values.sort_by(|a, b| a.total_cmp(b));
+    (percentile(&values, 0.50), percentile(&values, 0.99))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Starters keep work coming; 4 workers poll and complete it.
+async fn workflow_round_trips(server: &Server, org: Uuid) -> f64 {
+    let channel = server.channel().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let mut client = dispatch(&channel);
+        let stop = stop.clone();
+        handles.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = client.start_workflow(start_request(org, "round-trip")).await;
+            }
+        }));
+    }
+    for _ in 0..4 {
+        let mut client = dispatch(&channel);
+        let (stop, done) = (stop.clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let polled = client.poll_workflow(poll_request(org, "round-trip")).await;
+                match polled.map(|r| r.into_inner().workflow_execution) {
+                    Ok(Some(w)) => {
+                        let complete = pb::WorkflowCommand {
+                            command_type: pb::CommandType::CompleteWorkflow as i32,
+                            sequence_number: 2,
+                            command_data: Some(pb::workflow_command::CommandData::CompleteWorkflow(
+                                pb::CompleteWorkflowCommand { output: b"{}".to_vec() },
+                            )),
+                        };
+                        let submitted = client
+                            .submit_workflow_commands(pb::SubmitWorkflowCommandsRequest {
+                                workflow_execution_id: w.id,
+                                commands: vec![complete],
+                                status: pb::WorkflowStatus::Completed as i32,
+                            })
+                            .await;
+                        if submitted.is_ok() {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            }
+        }));
+    }
+    measure_rate(&done, stop, handles).await
+}
+
+/// Submitters keep standalone tasks coming; 4 workers poll and complete.
+async fn task_round_trips(server: &Server, org: Uuid) -> f64 {
+    let channel = server.channel().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let mut client = tasks(&channel);
+        let stop = stop.clone();
+        handles.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = client
+                    .submit_task(pb::SubmitTaskRequest {
+                        org_id: org.to_string(),
+                        kind: "bench".into(),
+                        input: b"{}".to_vec(),
+                        queue: "tasks".into(),
+                        ..Default::default()
+                    })
+                    .await;
+            }
+        }));
+    }
+    for _ in 0..4 {
+        let mut client = tasks(&channel);
+        let (stop, done) = (stop.clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let polled = client
+                    .poll_task(pb::PollTaskRequest {
+                        worker_id: "bench".into(),
+                        org_id: org.to_string(),
+                        queue: "tasks".into(),
+                        ..Default::default()
+                    })
+                    .await;
+                match polled.map(|r| r.into_inner().task) {
+                    Ok(Some(t)) => {
+                        let completed = client
+                            .complete_task(pb::CompleteTaskRequest {
+                                task_execution_id: t.task_execution_id,
+                                output: b"{}".to_vec(),
+                            })
+                            .await;
+                        if completed.is_ok() {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            }
+        }));
+    }
+    measure_rate(&done, stop, handles).await
+}
+
+async fn measure_rate(done: &AtomicU64, stop: Arc<AtomicBool>, handles: Vec<tokio::task::JoinHandle<()>>) -> f64 {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (d0, t0) = (done.load(Ordering::Relaxed), Instant::now());
+    tokio::time::sleep(MEASURE).await;
+    let rate = (done.load(Ordering::Relaxed) - d0) as f64 / t0.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        let _ = h.await;
+    }
+    rate
+}
+
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let binary = dir.join("reference-server");
+    assert!(
+        binary.exists(),
+        "{} not found: run `cargo build --release -p reference-server` first",
+        binary.display()
+    );
+    binary
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores, {cpu}")
+}
+
+#[tokio::main]
+async fn main() {
+    let binary = server_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let org = Uuid::new_v4();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nhttp_port = 0\ngrpc_port = 0\ndata_dir = {:?}\n\n[[orgs]]\nid = \"{org}\"\nname = \"bench\"\nslug = \"bench\"\n\n\
+             [auth.static_api_key]\nkeys = [{{ key = \"{TOKEN}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"bench\" }}]\n",
+            dir.path().join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&binary, &config);
+
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for n in [10, 100, 1000] {
+        let (rate, cpu, written) = idle(&server, org, n).await;
+        rows.push((
+            format!("{n} idle pollers (100 ms backoff)"),
+            format!("{rate:.0} empty polls/s, server CPU {cpu:.1} % of one core, {written} bytes written"),
+            if n == 1000 {
+                "CPU <= 35 %, nothing written".into()
+            } else {
+                "nothing written".into()
+            },
+        ));
+    }
+    let (p50, p99) = pickup_latency(&server, org, 150).await;
+    rows.push((
+        "pickup latency, 1 idle poller, 100 ms backoff".into(),
+        format!("p50 {p50:.1} ms, p99 {p99:.1} ms"),
+        "p50 <= 55 ms, p99 <= 110 ms".into(),
+    ));
+    let workflows = workflow_round_trips(&server, org).await;
+    rows.push((
+        "workflow round trips (start, poll, complete), 4 workers".into(),
+        format!("{workflows:.0} /s"),
+        ">= 500 /s".into(),
+    ));
+    let task_rate = task_round_trips(&server, org).await;
+    rows.push((
+        "task round trips (submit, poll, complete), 4 workers".into(),
+        format!("{task_rate:.0} /s"),
+        ">= 2,000 /s".into(),
+    ));
+    rows.push((
+        "server peak RSS".into(),
+        format!("{:.1} MiB", server.status_kb("VmHWM:") as f64 / 1024.0),
+        String::new(),
+    ));
+
+    let config = server.kill();
+    let restarted = Instant::now();
+    let server = Server::start(&binary, &config);
+    let mut client = dispatch(&server.channel().await);
+    client.poll_workflow(poll_request(org, "idle")).await.unwrap();
+    let serving = restarted.elapsed();
+    rows.push((
+        "serving again after a restart (SIGKILL, restart, first poll answered)".into(),
+        format!("{} ms", serving.as_millis()),
+        "<= 2,000 ms".into(),
+    ));
+    server.kill();
+
+    println!("| scenario | measured | target |");
+    println!("|---|---|---|");
+    for (scenario, measured, target) in rows {
+        println!("| {scenario} | {measured} | {target} |");
+    }
+    println!(
+        "\nMachine: {}. SQLite, synchronous = FULL (fsync on commit), group commit.",
+        machine()
+    );
+}
