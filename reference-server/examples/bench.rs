@@ -419,6 +419,21 @@ async fn main() {
     )
     .unwrap();
     let server = Server::start(&binary, &config);
+    // BENCH_ONLY=idle|latency|workflows|tasks runs one scenario (to profile
+    // the server, whose pid is printed, e.g. with `perf record -p`).
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        eprintln!("server pid {}", server.pid());
+        let result = match only.as_str() {
+            "idle" => format!("{:?}", idle(&server, org, 1000).await),
+            "latency" => format!("{:?}", pickup_latency(&server, org, 100).await),
+            "workflows" => format!("{:.0} /s", workflow_round_trips(&server, org).await),
+            "tasks" => format!("{:.0} /s", task_round_trips(&server, org).await),
+            other => panic!("BENCH_ONLY={other}: expected idle, latency, workflows or tasks"),
+        };
+        println!("{only}: {result}");
+        server.kill();
+        return;
+    }
 
     let mut rows: Vec<(String, String, String)> = Vec::new();
     for n in [10, 100, 1000] {
