@@ -178,17 +178,6 @@ pub fn list_cuts(src: &str, elements: &[Range<usize>], removed: &[bool]) -> Vec<
     cuts
 }
 
-/// The whole lines covering `range` (from its first line's start to past its
-/// last line's break).
-pub fn whole_lines(src: &str, range: Range<usize>) -> Range<usize> {
-    line_start(src, range.start)..line_end(src, range.end.saturating_sub(1).max(range.start))
-}
-
-/// Does the text use CRLF line endings?
-pub fn is_crlf(src: &str) -> bool {
-    src.contains("\r\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

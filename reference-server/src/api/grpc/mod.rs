@@ -8,8 +8,6 @@ pub mod worker_lifecycle;
 pub mod workflow_dispatch;
 pub mod workflow_query;
 
-use std::net::SocketAddr;
-
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
@@ -147,9 +145,4 @@ pub async fn serve(
         .add_service(query)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
-}
-
-/// The local address of a bound listener (for logs).
-pub fn local_addr(listener: &TcpListener) -> std::io::Result<SocketAddr> {
-    listener.local_addr()
 }

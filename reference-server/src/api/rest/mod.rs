@@ -134,6 +134,21 @@ pub fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body is not valid JSON: {e}")))
 }
 
+/// The optional `Idempotency-Key` header.
+pub fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `201 {"id", "created": true}` for something new, `200` with
+/// `"created": false` when an idempotency key found an existing one.
+pub fn created(id: Uuid, created: bool) -> (StatusCode, Json<Value>) {
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    (status, Json(json!({ "id": id, "created": created })))
+}
+
 /// A path id.
 pub fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("id is not a UUID: {id:?}")))

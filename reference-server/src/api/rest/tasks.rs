@@ -6,9 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{parse_body, ApiError, AppState};
+use super::{created, idempotency_key, parse_body, ApiError, AppState};
 use crate::service::task_launcher::SubmitTask;
 
 pub async fn create(
@@ -46,19 +46,8 @@ pub async fn create(
             input,
             max_retries,
             timeout_ms,
-            idempotency_key: headers
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            idempotency_key: idempotency_key(&headers),
         })
         .await?;
-    let status = if submitted.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(json!({ "id": submitted.id, "created": submitted.created })),
-    ))
+    Ok(created(submitted.id, submitted.created))
 }

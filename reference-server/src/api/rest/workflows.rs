@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{parse_body, parse_id, rfc3339, ApiError, AppState};
+use super::{created, idempotency_key, parse_body, parse_id, rfc3339, ApiError, AppState};
 use crate::service::workflow_launcher::StartWorkflow;
 
 pub async fn trigger(
@@ -29,18 +29,10 @@ pub async fn trigger(
             queue: params.get("queue").cloned().unwrap_or_default(),
             input,
             priority_seconds: 0,
-            idempotency_key: headers
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            idempotency_key: idempotency_key(&headers),
         })
         .await?;
-    let status = if started.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(json!({ "id": started.id, "created": started.created }))))
+    Ok(created(started.id, started.created))
 }
 
 pub async fn execution(
