@@ -1,0 +1,172 @@
+//! The task worker: polls tasks, runs them, reports completion or failure.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::{jittered, ConnectionState, Reconnect};
+use crate::client::{from_bytes, pb, to_bytes, FlovynClient};
+use crate::task::{DynTask, TaskContext};
+use crate::Result;
+
+/// Settings of a task worker.
+#[derive(Debug, Clone)]
+pub struct TaskWorkerConfig {
+    pub worker_id: String,
+    pub org_id: Uuid,
+    pub queue: String,
+    /// Tasks run at the same time.
+    pub max_concurrent: usize,
+    /// Longest sleep after an empty poll (the sleep is jittered down to half).
+    pub no_work_backoff: Duration,
+    /// Longest a task may run before it is reported as timed out.
+    pub task_timeout: Duration,
+    pub reconnect: Reconnect,
+}
+
+impl Default for TaskWorkerConfig {
+    fn default() -> Self {
+        TaskWorkerConfig {
+            worker_id: format!("worker-{}", Uuid::new_v4()),
+            org_id: Uuid::nil(),
+            queue: "default".into(),
+            max_concurrent: 10,
+            no_work_backoff: Duration::from_millis(100),
+            task_timeout: Duration::from_secs(300),
+            reconnect: Reconnect::default(),
+        }
+    }
+}
+
+pub(crate) struct TaskWorker {
+    pub client: FlovynClient,
+    pub config: TaskWorkerConfig,
+    pub tasks: HashMap<String, Arc<dyn DynTask>>,
+    pub state: watch::Sender<ConnectionState>,
+}
+
+impl TaskWorker {
+    /// Polls until `stop`; then lets running tasks finish and report,
+    /// unless `abort` cancels them.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken, abort: CancellationToken) {
+        let semaphore = Arc::new(Semaphore::new(self.config.max_concurrent.max(1)));
+        let mut running = JoinSet::new();
+        let mut reconnect: Option<Duration> = None;
+        loop {
+            let permit = tokio::select! {
+                p = semaphore.clone().acquire_owned() => p.expect("never closed"),
+                _ = stop.cancelled() => break,
+            };
+            let polled = tokio::select! {
+                r = self.poll() => r,
+                _ = stop.cancelled() => break,
+            };
+            let pause = match polled {
+                Ok(Some(task)) => {
+                    reconnect = None;
+                    self.state.send_replace(ConnectionState::Connected);
+                    let worker = self.clone();
+                    running.spawn(async move {
+                        if let Err(err) = worker.execute(task).await {
+                            tracing::warn!(error = %err, "task outcome could not be reported");
+                        }
+                        drop(permit);
+                    });
+                    None
+                }
+                Ok(None) => {
+                    reconnect = None;
+                    self.state.send_replace(ConnectionState::Connected);
+                    Some(jittered(self.config.no_work_backoff))
+                }
+                Err(err) if err.is_unavailable() => {
+                    let delay = self.config.reconnect.next(reconnect);
+                    reconnect = Some(delay);
+                    self.state.send_replace(ConnectionState::Reconnecting(delay));
+                    tracing::warn!(error = %err, ?delay, "server unavailable; reconnecting");
+                    Some(delay)
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "task poll failed");
+                    Some(Duration::from_secs(1))
+                }
+            };
+            while running.try_join_next().is_some() {}
+            if let Some(pause) = pause {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = stop.cancelled() => break,
+                }
+            }
+        }
+        tokio::select! {
+            _ = async { while running.join_next().await.is_some() {} } => {}
+            _ = abort.cancelled() => running.abort_all(),
+        }
+        self.state.send_replace(ConnectionState::Stopped);
+    }
+
+    async fn poll(&self) -> Result<Option<pb::TaskExecutionInfo>> {
+        let response = self
+            .client
+            .grpc
+            .tasks()
+            .poll_task(pb::PollTaskRequest {
+                worker_id: self.config.worker_id.clone(),
+                org_id: self.config.org_id.to_string(),
+                queue: self.config.queue.clone(),
+                timeout_seconds: 60,
+                ..Default::default()
+            })
+            .await?;
+        Ok(response.into_inner().task)
+    }
+
+    async fn execute(&self, task: pb::TaskExecutionInfo) -> Result<()> {
+        let task_id = Uuid::parse_str(&task.task_execution_id).map_err(|e| crate::Error::Decode(e.to_string()))?;
+        let outcome = match self.tasks.get(&task.kind) {
+            None => Err(format!("Task kind not found: {}", task.kind)),
+            Some(definition) => {
+                let ctx = TaskContext {
+                    grpc: self.client.grpc.clone(),
+                    task_id,
+                    attempt: task.execution_count,
+                    workflow_execution_id: Uuid::parse_str(&task.workflow_execution_id).ok(),
+                    cancelled: Arc::new(AtomicBool::new(false)),
+                };
+                let run = definition.run(ctx, from_bytes(&task.input));
+                match tokio::time::timeout(self.config.task_timeout, run).await {
+                    Ok(Ok(output)) => Ok(output),
+                    Ok(Err(err)) => Err(err.to_string()),
+                    Err(_) => Err("Task execution timed out".to_string()),
+                }
+            }
+        };
+        let mut client = self.client.grpc.tasks();
+        match outcome {
+            Ok(output) => {
+                client
+                    .complete_task(pb::CompleteTaskRequest {
+                        task_execution_id: task.task_execution_id,
+                        output: to_bytes(&output)?,
+                    })
+                    .await?;
+            }
+            Err(error) => {
+                client
+                    .fail_task(pb::FailTaskRequest {
+                        task_execution_id: task.task_execution_id,
+                        error,
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! The workflow worker: polls workflow tasks, runs each by replaying the
+//! workflow code against its history ([`crate::workflow`]), and submits the
+//! new commands with the outcome.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::{jittered, ConnectionState, Reconnect};
+use crate::client::{from_bytes, pb, FlovynClient};
+use crate::workflow::replay::Replay;
+use crate::workflow::{DynWorkflow, WorkflowContext};
+use crate::Result;
+
+/// Settings of a workflow worker.
+#[derive(Debug, Clone)]
+pub struct WorkflowWorkerConfig {
+    /// The client-chosen worker identity sent with each poll.
+    pub worker_id: String,
+    pub org_id: Uuid,
+    pub queue: String,
+    /// Workflow tasks run at the same time.
+    pub max_concurrent: usize,
+    /// Longest sleep after an empty poll (the sleep is jittered down to half).
+    pub no_work_backoff: Duration,
+    pub reconnect: Reconnect,
+}
+
+impl Default for WorkflowWorkerConfig {
+    fn default() -> Self {
+        WorkflowWorkerConfig {
+            worker_id: format!("worker-{}", Uuid::new_v4()),
+            org_id: Uuid::nil(),
+            queue: "default".into(),
+            max_concurrent: 10,
+            no_work_backoff: Duration::from_millis(100),
+            reconnect: Reconnect::default(),
+        }
+    }
+}
+
+pub(crate) struct WorkflowWorker {
+    pub client: FlovynClient,
+    pub config: WorkflowWorkerConfig,
+    pub workflows: HashMap<String, Arc<dyn DynWorkflow>>,
+    pub state: watch::Sender<ConnectionState>,
+}
+
+impl WorkflowWorker {
+    /// Polls until `stop`; then waits for running workflow tasks, unless
+    /// `abort` cancels them.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken, abort: CancellationToken) {
+        let semaphore = Arc::new(Semaphore::new(self.config.max_concurrent.max(1)));
+        let mut running = JoinSet::new();
+        let mut reconnect: Option<Duration> = None;
+        loop {
+            let permit = tokio::select! {
+                p = semaphore.clone().acquire_owned() => p.expect("never closed"),
+                _ = stop.cancelled() => break,
+            };
+            let polled = tokio::select! {
+                r = self.poll() => r,
+                _ = stop.cancelled() => break,
+            };
+            let pause = match polled {
+                Ok(Some(task)) => {
+                    reconnect = None;
+                    self.state.send_replace(ConnectionState::Connected);
+                    let worker = self.clone();
+                    running.spawn(async move {
+                        if let Err(err) = worker.execute(task).await {
+                            tracing::warn!(error = %err, "workflow task failed to run");
+                        }
+                        drop(permit);
+                    });
+                    None
+                }
+                Ok(None) => {
+                    reconnect = None;
+                    self.state.send_replace(ConnectionState::Connected);
+                    Some(jittered(self.config.no_work_backoff))
+                }
+                Err(err) if err.is_unavailable() => {
+                    let delay = self.config.reconnect.next(reconnect);
+                    reconnect = Some(delay);
+                    self.state.send_replace(ConnectionState::Reconnecting(delay));
+                    tracing::warn!(error = %err, ?delay, "server unavailable; reconnecting");
+                    Some(delay)
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "poll failed");
+                    Some(Duration::from_secs(1))
+                }
+            };
+            while running.try_join_next().is_some() {}
+            if let Some(pause) = pause {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = stop.cancelled() => break,
+                }
+            }
+        }
+        tokio::select! {
+            _ = async { while running.join_next().await.is_some() {} } => {}
+            _ = abort.cancelled() => running.abort_all(),
+        }
+        self.state.send_replace(ConnectionState::Stopped);
+    }
+
+    async fn poll(&self) -> Result<Option<pb::WorkflowExecution>> {
+        let response = self
+            .client
+            .grpc
+            .dispatch()
+            .poll_workflow(pb::PollRequest {
+                worker_id: self.config.worker_id.clone(),
+                org_id: self.config.org_id.to_string(),
+                queue: self.config.queue.clone(),
+                timeout_seconds: 60,
+                ..Default::default()
+            })
+            .await?;
+        Ok(response.into_inner().workflow_execution)
+    }
+
+    /// Runs one workflow task: replay, then submit the new commands.
+    async fn execute(&self, task: pb::WorkflowExecution) -> Result<()> {
+        let id = Uuid::parse_str(&task.id).map_err(|e| crate::Error::Decode(e.to_string()))?;
+        let Some(workflow) = self.workflows.get(&task.kind) else {
+            // Not ours: the server re-offers it after its lease.
+            return Err(crate::Error::Config(format!(
+                "workflow kind {:?} is not registered",
+                task.kind
+            )));
+        };
+        let events = self.client.events(id).await?;
+        let replay = Replay::new(id, task.workflow_task_time_millis, events);
+        let org = Uuid::parse_str(&task.org_id).unwrap_or(self.config.org_id);
+        let ctx = WorkflowContext::new(replay, id, org);
+        let mut run = workflow.run(ctx.clone(), from_bytes(&task.input));
+        // Steps are decided when created: one poll runs the code as far as
+        // the history allows.
+        let outcome = match run.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
+        };
+        drop(run);
+        let (commands, status) = {
+            let mut replay = ctx.replay.lock().expect("replay state is never poisoned");
+            let status = replay.finish(outcome);
+            (std::mem::take(&mut replay.commands), status)
+        };
+        self.client
+            .grpc
+            .dispatch()
+            .submit_workflow_commands(pb::SubmitWorkflowCommandsRequest {
+                workflow_execution_id: task.id,
+                commands,
+                status: status as i32,
+            })
+            .await?;
+        Ok(())
+    }
+}
