@@ -169,3 +169,89 @@ async fn sigkill_mid_workflow_loses_no_accepted_work() {
     second.child.kill().unwrap();
     second.child.wait().unwrap();
 }
+
+/// 20 workflows with SDK workers; the server binary is killed with SIGKILL
+/// in the middle and started again on the same database (and port): the
+/// workers reconnect and all 20 complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_workflows_survive_a_server_sigkill() {
+    use reference_sdk::{
+        FlovynClient, Result as SdkResult, TaskContext, TaskDefinition, WorkflowContext, WorkflowDefinition,
+    };
+
+    struct TwoSteps;
+    #[reference_sdk::async_trait]
+    impl WorkflowDefinition for TwoSteps {
+        type Input = u64;
+        type Output = u64;
+        fn kind(&self) -> &str {
+            "two-steps"
+        }
+        async fn execute(&self, ctx: WorkflowContext, n: u64) -> SdkResult<u64> {
+            let a: u64 = ctx.schedule_task("slow-inc", &n).await?;
+            let b: u64 = ctx.schedule_task("slow-inc", &a).await?;
+            Ok(b)
+        }
+    }
+    struct SlowInc;
+    #[reference_sdk::async_trait]
+    impl TaskDefinition for SlowInc {
+        type Input = u64;
+        type Output = u64;
+        fn kind(&self) -> &str {
+            "slow-inc"
+        }
+        async fn execute(&self, _ctx: TaskContext, n: u64) -> SdkResult<u64> {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(n + 1)
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let org = Uuid::new_v4();
+    let token = "flovyn_wk_test_restart11111111";
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nhttp_port = 0\ngrpc_port = {port}\ndata_dir = {data:?}\nworkflow_lease_seconds = 2\ntask_lease_seconds = 2\n\n\
+             [[orgs]]\nid = \"{org}\"\nname = \"t\"\nslug = \"t\"\n\n\
+             [auth.static_api_key]\nkeys = [{{ key = \"{token}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"w\" }}]\n",
+            data = dir.path().join("data").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let mut first = spawn(&config);
+    let worker = FlovynClient::builder()
+        .server_url(first.grpc.clone())
+        .worker_token(token)
+        .org_id(org)
+        .queue("restart")
+        .reconnect_backoff(Duration::from_millis(100), Duration::from_millis(500))
+        .register_workflow(TwoSteps)
+        .register_task(SlowInc)
+        .start()
+        .await
+        .unwrap();
+    let client = worker.client().clone();
+    let mut ids = Vec::new();
+    for n in 0..20u64 {
+        ids.push((n, client.start_workflow("two-steps", &n).await.unwrap()));
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await; // mid-flight
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await; // workers see UNAVAILABLE
+    let mut second = spawn(&config);
+    for (n, id) in ids {
+        let out: u64 = client.wait_for_result(id, Duration::from_secs(60)).await.unwrap();
+        assert_eq!(out, n + 2, "workflow {id}");
+    }
+    worker.stop().await;
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
+}

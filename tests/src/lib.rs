@@ -82,7 +82,7 @@ impl Env {
 
     /// A client (no worker) on `queue`.
     pub async fn client(&self, queue: &str) -> FlovynClient {
-        FlovynClient::connect(&self.grpc_url(), &self.token, self.org, queue)
+        FlovynClient::connect(&self.grpc_url(), &self.token, Some(self.org), queue)
             .await
             .unwrap()
     }

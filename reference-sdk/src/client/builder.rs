@@ -3,6 +3,7 @@
 //! workers, and returns a [`WorkerHandle`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{pb, FlovynClient, Grpc};
+use super::{org_text, pb, FlovynClient, Grpc};
 use crate::task::{DynTask, TaskDefinition};
 use crate::worker::task_worker::{TaskWorker, TaskWorkerConfig};
 use crate::worker::workflow_worker::{WorkflowWorker, WorkflowWorkerConfig};
@@ -60,6 +61,8 @@ impl FlovynClientBuilder {
         self
     }
 
+    /// The org to work for. Without one, requests carry no org and the
+    /// server takes the token's.
     pub fn org_id(mut self, org_id: Uuid) -> Self {
         self.org_id = Some(org_id);
         self
@@ -128,7 +131,7 @@ impl FlovynClientBuilder {
             .ok_or_else(|| Error::Config("a worker token is required".into()))?;
         Ok(FlovynClient {
             grpc: Grpc::connect(&self.server_url, token).await?,
-            org_id: self.org_id.unwrap_or_else(Uuid::new_v4),
+            org_id: self.org_id,
             queue: self.queue.clone(),
         })
     }
@@ -143,7 +146,7 @@ impl FlovynClientBuilder {
                 worker_name: self.worker_name.clone().unwrap_or_else(|| self.worker_id.clone()),
                 worker_version: "1.0.0".into(),
                 worker_type: "UNIFIED".into(),
-                org_id: client.org_id.to_string(),
+                org_id: org_text(client.org_id),
                 host_name: "unknown".into(),
                 process_id: std::process::id().to_string(),
                 workflows: self
@@ -181,6 +184,8 @@ impl FlovynClientBuilder {
         let abort = CancellationToken::new();
         let (state, state_rx) = watch::channel(ConnectionState::Connected);
         let mut tasks = JoinSet::new();
+        let workflow_polls = Arc::new(AtomicU64::new(0));
+        let task_polls = Arc::new(AtomicU64::new(0));
         if !self.workflows.is_empty() {
             let worker = Arc::new(WorkflowWorker {
                 client: client.clone(),
@@ -194,6 +199,7 @@ impl FlovynClientBuilder {
                 },
                 workflows: self.workflows,
                 state: state.clone(),
+                polls: workflow_polls.clone(),
             });
             tasks.spawn(worker.run(stop.clone(), abort.clone()));
         }
@@ -211,6 +217,7 @@ impl FlovynClientBuilder {
                 },
                 tasks: self.tasks,
                 state: state.clone(),
+                polls: task_polls.clone(),
             });
             tasks.spawn(worker.run(stop.clone(), abort.clone()));
         }
@@ -242,6 +249,8 @@ impl FlovynClientBuilder {
             abort,
             tasks,
             state: state_rx,
+            workflow_polls,
+            task_polls,
         })
     }
 }
@@ -253,9 +262,26 @@ pub struct WorkerHandle {
     abort: CancellationToken,
     tasks: JoinSet<()>,
     state: watch::Receiver<ConnectionState>,
+    workflow_polls: Arc<AtomicU64>,
+    task_polls: Arc<AtomicU64>,
+}
+
+/// Counters of a running client's workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerStats {
+    pub workflow_polls: u64,
+    pub task_polls: u64,
 }
 
 impl WorkerHandle {
+    /// Polls sent so far by the workflow and task workers.
+    pub fn stats(&self) -> WorkerStats {
+        WorkerStats {
+            workflow_polls: self.workflow_polls.load(Ordering::Relaxed),
+            task_polls: self.task_polls.load(Ordering::Relaxed),
+        }
+    }
+
     /// The client the workers use (to start workflows, resolve promises).
     pub fn client(&self) -> &FlovynClient {
         &self.client

@@ -23,13 +23,14 @@ pub struct Event {
 #[derive(Clone)]
 pub struct FlovynClient {
     pub(crate) grpc: Grpc,
-    pub(crate) org_id: Uuid,
+    /// `None`: requests carry no org and the server takes the token's.
+    pub(crate) org_id: Option<Uuid>,
     pub(crate) queue: String,
 }
 
 impl FlovynClient {
     /// Connects without running any worker.
-    pub async fn connect(url: &str, token: &str, org_id: Uuid, queue: &str) -> Result<Self> {
+    pub async fn connect(url: &str, token: &str, org_id: Option<Uuid>, queue: &str) -> Result<Self> {
         Ok(FlovynClient {
             grpc: Grpc::connect(url, token).await?,
             org_id,
@@ -54,7 +55,7 @@ impl FlovynClient {
             .grpc
             .dispatch()
             .start_workflow(pb::StartWorkflowRequest {
-                org_id: self.org_id.to_string(),
+                org_id: super::org_text(self.org_id),
                 workflow_kind: kind.to_string(),
                 input: to_bytes(input)?,
                 queue: queue.to_string(),

@@ -4,11 +4,12 @@
 mod builder;
 mod flovyn_client;
 
-pub use builder::{FlovynClientBuilder, WorkerHandle};
+pub use builder::{FlovynClientBuilder, WorkerHandle, WorkerStats};
 pub use flovyn_client::{Event, FlovynClient};
 
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+use uuid::Uuid;
 
 /// Generated protocol types and clients.
 #[allow(clippy::all, missing_docs)]
@@ -76,6 +77,11 @@ impl Grpc {
     pub fn lifecycle(&self) -> LifecycleClient {
         pb::worker_lifecycle_client::WorkerLifecycleClient::with_interceptor(self.channel.clone(), self.bearer.clone())
     }
+}
+
+/// The `org_id` text of a request: empty when the client has none.
+pub(crate) fn org_text(org_id: Option<Uuid>) -> String {
+    org_id.map(|o| o.to_string()).unwrap_or_default()
 }
 
 /// JSON bytes of a value.

@@ -19,7 +19,8 @@ use crate::Result;
 #[derive(Debug, Clone)]
 pub struct TaskWorkerConfig {
     pub worker_id: String,
-    pub org_id: Uuid,
+    /// `None`: the server takes the token's org.
+    pub org_id: Option<Uuid>,
     pub queue: String,
     /// Tasks run at the same time.
     pub max_concurrent: usize,
@@ -34,7 +35,7 @@ impl Default for TaskWorkerConfig {
     fn default() -> Self {
         TaskWorkerConfig {
             worker_id: format!("worker-{}", Uuid::new_v4()),
-            org_id: Uuid::nil(),
+            org_id: None,
             queue: "default".into(),
             max_concurrent: 10,
             no_work_backoff: Duration::from_millis(100),
@@ -49,6 +50,8 @@ pub(crate) struct TaskWorker {
     pub config: TaskWorkerConfig,
     pub tasks: HashMap<String, Arc<dyn DynTask>>,
     pub state: watch::Sender<ConnectionState>,
+    /// Polls sent, empty or not.
+    pub polls: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl TaskWorker {
@@ -67,6 +70,7 @@ impl TaskWorker {
                 r = self.poll() => r,
                 _ = stop.cancelled() => break,
             };
+            self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let pause = match polled {
                 Ok(Some(task)) => {
                     reconnect = None;
@@ -119,7 +123,7 @@ impl TaskWorker {
             .tasks()
             .poll_task(pb::PollTaskRequest {
                 worker_id: self.config.worker_id.clone(),
-                org_id: self.config.org_id.to_string(),
+                org_id: crate::client::org_text(self.config.org_id),
                 queue: self.config.queue.clone(),
                 timeout_seconds: 60,
                 ..Default::default()

@@ -23,7 +23,8 @@ use crate::Result;
 pub struct WorkflowWorkerConfig {
     /// The client-chosen worker identity sent with each poll.
     pub worker_id: String,
-    pub org_id: Uuid,
+    /// `None`: the server takes the token's org.
+    pub org_id: Option<Uuid>,
     pub queue: String,
     /// Workflow tasks run at the same time.
     pub max_concurrent: usize,
@@ -36,7 +37,7 @@ impl Default for WorkflowWorkerConfig {
     fn default() -> Self {
         WorkflowWorkerConfig {
             worker_id: format!("worker-{}", Uuid::new_v4()),
-            org_id: Uuid::nil(),
+            org_id: None,
             queue: "default".into(),
             max_concurrent: 10,
             no_work_backoff: Duration::from_millis(100),
@@ -50,6 +51,8 @@ pub(crate) struct WorkflowWorker {
     pub config: WorkflowWorkerConfig,
     pub workflows: HashMap<String, Arc<dyn DynWorkflow>>,
     pub state: watch::Sender<ConnectionState>,
+    /// Polls sent, empty or not.
+    pub polls: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl WorkflowWorker {
@@ -68,6 +71,7 @@ impl WorkflowWorker {
                 r = self.poll() => r,
                 _ = stop.cancelled() => break,
             };
+            self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let pause = match polled {
                 Ok(Some(task)) => {
                     reconnect = None;
@@ -120,7 +124,7 @@ impl WorkflowWorker {
             .dispatch()
             .poll_workflow(pb::PollRequest {
                 worker_id: self.config.worker_id.clone(),
-                org_id: self.config.org_id.to_string(),
+                org_id: crate::client::org_text(self.config.org_id),
                 queue: self.config.queue.clone(),
                 timeout_seconds: 60,
                 ..Default::default()
@@ -141,7 +145,10 @@ impl WorkflowWorker {
         };
         let events = self.client.events(id).await?;
         let replay = Replay::new(id, task.workflow_task_time_millis, events);
-        let org = Uuid::parse_str(&task.org_id).unwrap_or(self.config.org_id);
+        let org = Uuid::parse_str(&task.org_id)
+            .ok()
+            .or(self.config.org_id)
+            .unwrap_or_default();
         let ctx = WorkflowContext::new(replay, id, org);
         let mut run = workflow.run(ctx.clone(), from_bytes(&task.input));
         // Steps are decided when created: one poll runs the code as far as
