@@ -151,20 +151,26 @@ impl FlovynClientBuilder {
                 process_id: std::process::id().to_string(),
                 workflows: self
                     .workflows
-                    .keys()
-                    .map(|kind| pb::WorkflowCapability {
+                    .iter()
+                    .map(|(kind, w)| pb::WorkflowCapability {
                         kind: kind.clone(),
                         name: kind.clone(),
-                        version: "1.0.0".into(),
+                        version: w.version(),
+                        timeout_seconds: w.timeout().map(|t| t.as_secs() as i32),
                         ..Default::default()
                     })
                     .collect(),
                 tasks: self
                     .tasks
-                    .keys()
-                    .map(|kind| pb::TaskCapability {
+                    .iter()
+                    .map(|(kind, t)| pb::TaskCapability {
                         kind: kind.clone(),
                         name: kind.clone(),
+                        timeout_seconds: t.timeout().map(|d| d.as_secs() as i32),
+                        retry_policy: t
+                            .max_retries()
+                            .map(|n| format!("{{\"maxRetries\":{n}}}").into_bytes())
+                            .unwrap_or_default(),
                         ..Default::default()
                     })
                     .collect(),

@@ -21,18 +21,39 @@ pub trait TaskDefinition: Send + Sync + 'static {
 
     fn kind(&self) -> &str;
 
+    /// How long one attempt may run before the worker reports it as timed
+    /// out (default: the worker's `task_timeout`, 300 s).
+    fn timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// Retries after a failed attempt, as registered with the server.
+    fn max_retries(&self) -> Option<i32> {
+        None
+    }
+
     async fn execute(&self, ctx: TaskContext, input: Self::Input) -> Result<Self::Output>;
 }
 
 /// A task with its types erased to JSON.
 pub(crate) trait DynTask: Send + Sync {
     fn kind(&self) -> String;
+    fn timeout(&self) -> Option<std::time::Duration>;
+    fn max_retries(&self) -> Option<i32>;
     fn run(&self, ctx: TaskContext, input: Value) -> BoxFuture<Result<Value>>;
 }
 
 impl<T: TaskDefinition> DynTask for Arc<T> {
     fn kind(&self) -> String {
         self.as_ref().kind().to_string()
+    }
+
+    fn timeout(&self) -> Option<std::time::Duration> {
+        self.as_ref().timeout()
+    }
+
+    fn max_retries(&self) -> Option<i32> {
+        self.as_ref().max_retries()
     }
 
     fn run(&self, ctx: TaskContext, input: Value) -> BoxFuture<Result<Value>> {

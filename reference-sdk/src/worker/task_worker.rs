@@ -62,51 +62,32 @@ impl TaskWorker {
         let mut running = JoinSet::new();
         let mut reconnect: Option<Duration> = None;
         loop {
-            let permit = tokio::select! {
-                p = semaphore.clone().acquire_owned() => p.expect("never closed"),
-                _ = stop.cancelled() => break,
-            };
             let polled = tokio::select! {
-                r = self.poll() => r,
+                r = self.poll_and_execute(&semaphore, &mut running) => r,
                 _ = stop.cancelled() => break,
             };
-            self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            while running.try_join_next().is_some() {}
             let pause = match polled {
-                Ok(Some(task)) => {
+                Ok(()) => {
                     reconnect = None;
                     self.state.send_replace(ConnectionState::Connected);
-                    let worker = self.clone();
-                    running.spawn(async move {
-                        if let Err(err) = worker.execute(task).await {
-                            tracing::warn!(error = %err, "task outcome could not be reported");
-                        }
-                        drop(permit);
-                    });
-                    None
-                }
-                Ok(None) => {
-                    reconnect = None;
-                    self.state.send_replace(ConnectionState::Connected);
-                    Some(jittered(self.config.no_work_backoff))
+                    continue;
                 }
                 Err(err) if err.is_unavailable() => {
                     let delay = self.config.reconnect.next(reconnect);
                     reconnect = Some(delay);
                     self.state.send_replace(ConnectionState::Reconnecting(delay));
                     tracing::warn!(error = %err, ?delay, "server unavailable; reconnecting");
-                    Some(delay)
+                    delay
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "task poll failed");
-                    Some(Duration::from_secs(1))
+                    Duration::from_secs(1)
                 }
             };
-            while running.try_join_next().is_some() {}
-            if let Some(pause) = pause {
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = stop.cancelled() => break,
-                }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.cancelled() => break,
             }
         }
         tokio::select! {
@@ -114,6 +95,32 @@ impl TaskWorker {
             _ = abort.cancelled() => running.abort_all(),
         }
         self.state.send_replace(ConnectionState::Stopped);
+    }
+
+    /// Polls once (when a permit is free): a task is run in the background;
+    /// no task means a sleep of the jittered backoff.
+    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
+        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
+        let polled = self.poll().await?;
+        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match polled {
+            Some(task) => {
+                let worker = self.clone();
+                running.spawn(async move {
+                    if let Err(err) = worker.execute(task).await {
+                        tracing::warn!(error = %err, "task outcome could not be reported");
+                    }
+                    drop(permit);
+                });
+                Ok(())
+            }
+            None => {
+                // No task available: wait before the next poll.
+                drop(permit);
+                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
+                Ok(())
+            }
+        }
     }
 
     async fn poll(&self) -> Result<Option<pb::TaskExecutionInfo>> {
@@ -145,7 +152,8 @@ impl TaskWorker {
                     cancelled: Arc::new(AtomicBool::new(false)),
                 };
                 let run = definition.run(ctx, from_bytes(&task.input));
-                match tokio::time::timeout(self.config.task_timeout, run).await {
+                let limit = definition.timeout().unwrap_or(self.config.task_timeout);
+                match tokio::time::timeout(limit, run).await {
                     Ok(Ok(output)) => Ok(output),
                     Ok(Err(err)) => Err(err.to_string()),
                     Err(_) => Err("Task execution timed out".to_string()),

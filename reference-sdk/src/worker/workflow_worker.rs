@@ -63,51 +63,32 @@ impl WorkflowWorker {
         let mut running = JoinSet::new();
         let mut reconnect: Option<Duration> = None;
         loop {
-            let permit = tokio::select! {
-                p = semaphore.clone().acquire_owned() => p.expect("never closed"),
-                _ = stop.cancelled() => break,
-            };
             let polled = tokio::select! {
-                r = self.poll() => r,
+                r = self.poll_and_execute(&semaphore, &mut running) => r,
                 _ = stop.cancelled() => break,
             };
-            self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            while running.try_join_next().is_some() {}
             let pause = match polled {
-                Ok(Some(task)) => {
+                Ok(()) => {
                     reconnect = None;
                     self.state.send_replace(ConnectionState::Connected);
-                    let worker = self.clone();
-                    running.spawn(async move {
-                        if let Err(err) = worker.execute(task).await {
-                            tracing::warn!(error = %err, "workflow task failed to run");
-                        }
-                        drop(permit);
-                    });
-                    None
-                }
-                Ok(None) => {
-                    reconnect = None;
-                    self.state.send_replace(ConnectionState::Connected);
-                    Some(jittered(self.config.no_work_backoff))
+                    continue;
                 }
                 Err(err) if err.is_unavailable() => {
                     let delay = self.config.reconnect.next(reconnect);
                     reconnect = Some(delay);
                     self.state.send_replace(ConnectionState::Reconnecting(delay));
                     tracing::warn!(error = %err, ?delay, "server unavailable; reconnecting");
-                    Some(delay)
+                    delay
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "poll failed");
-                    Some(Duration::from_secs(1))
+                    Duration::from_secs(1)
                 }
             };
-            while running.try_join_next().is_some() {}
-            if let Some(pause) = pause {
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = stop.cancelled() => break,
-                }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.cancelled() => break,
             }
         }
         tokio::select! {
@@ -115,6 +96,31 @@ impl WorkflowWorker {
             _ = abort.cancelled() => running.abort_all(),
         }
         self.state.send_replace(ConnectionState::Stopped);
+    }
+
+    /// Polls once (when a concurrency permit is free): work is run in the
+    /// background; no work means a sleep of the jittered backoff.
+    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
+        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
+        let polled = self.poll().await?;
+        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match polled {
+            Some(task) => {
+                let worker = self.clone();
+                running.spawn(async move {
+                    if let Err(err) = worker.execute(task).await {
+                        tracing::warn!(error = %err, "workflow task failed to run");
+                    }
+                    drop(permit);
+                });
+                Ok(())
+            }
+            None => {
+                drop(permit);
+                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
+                Ok(())
+            }
+        }
     }
 
     async fn poll(&self) -> Result<Option<pb::WorkflowExecution>> {

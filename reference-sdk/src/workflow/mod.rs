@@ -29,6 +29,11 @@ pub trait WorkflowDefinition: Send + Sync + 'static {
         "1.0.0"
     }
 
+    /// How long an execution may take, as registered with the server.
+    fn timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     async fn execute(&self, ctx: WorkflowContext, input: Self::Input) -> Result<Self::Output>;
 }
 
@@ -37,12 +42,22 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// A workflow with its types erased to JSON.
 pub(crate) trait DynWorkflow: Send + Sync {
     fn kind(&self) -> String;
+    fn version(&self) -> String;
+    fn timeout(&self) -> Option<std::time::Duration>;
     fn run(&self, ctx: WorkflowContext, input: Value) -> BoxFuture<Result<Value>>;
 }
 
 impl<W: WorkflowDefinition> DynWorkflow for Arc<W> {
     fn kind(&self) -> String {
         self.as_ref().kind().to_string()
+    }
+
+    fn version(&self) -> String {
+        self.as_ref().version().to_string()
+    }
+
+    fn timeout(&self) -> Option<std::time::Duration> {
+        self.as_ref().timeout()
     }
 
     fn run(&self, ctx: WorkflowContext, input: Value) -> BoxFuture<Result<Value>> {

@@ -226,3 +226,25 @@ impl TaskDefinition for Slow {
         Ok("slow done")
     }
 }
+
+/// A task whose definition allows 100 ms and that takes a second.
+pub struct TooSlow;
+
+#[reference_sdk::async_trait]
+impl TaskDefinition for TooSlow {
+    type Input = Value;
+    type Output = Value;
+
+    fn kind(&self) -> &str {
+        "too-slow"
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        Some(Duration::from_millis(100))
+    }
+
+    async fn execute(&self, _ctx: TaskContext, _input: Value) -> Result<Value> {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Ok(Value::Null)
+    }
+}

@@ -181,3 +181,23 @@ async fn determinism_violation_fails_that_workflow_only() {
     assert_eq!(ok["greeting"], "Hello, still here!");
     v2.stop().await;
 }
+
+#[tokio::test]
+async fn task_definition_timeout_fails_the_attempt() {
+    let env = Env::start().await;
+    let worker = env
+        .worker("too-slow")
+        .register_workflow(OneTask)
+        .register_task(TooSlow)
+        .start()
+        .await
+        .unwrap();
+    let err = worker
+        .client()
+        .start_workflow_and_wait::<_, Value>("one-task", &"too-slow", WAIT)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Task execution timed out"), "{err}");
+    worker.stop().await;
+}
