@@ -261,48 +261,41 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Starters keep work coming; 4 workers poll and complete it.
+/// 4 workers, each in a closed loop: start a workflow, poll it, complete it.
 async fn workflow_round_trips(server: &Server, org: Uuid) -> f64 {
     let channel = server.channel().await;
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::new();
-    for _ in 0..8 {
-        let mut client = dispatch(&channel);
-        let stop = stop.clone();
-        handles.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let _ = client.start_workflow(start_request(org, "round-trip")).await;
-            }
-        }));
-    }
-    for _ in 0..4 {
+    for w in 0..4 {
         let mut client = dispatch(&channel);
         let (stop, done) = (stop.clone(), done.clone());
+        let queue = format!("round-trip-{w}");
         handles.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let polled = client.poll_workflow(poll_request(org, "round-trip")).await;
-                match polled.map(|r| r.into_inner().workflow_execution) {
-                    Ok(Some(w)) => {
-                        let complete = pb::WorkflowCommand {
-                            command_type: pb::CommandType::CompleteWorkflow as i32,
-                            sequence_number: 2,
-                            command_data: Some(pb::workflow_command::CommandData::CompleteWorkflow(
-                                pb::CompleteWorkflowCommand { output: b"{}".to_vec() },
-                            )),
-                        };
-                        let submitted = client
-                            .submit_workflow_commands(pb::SubmitWorkflowCommandsRequest {
-                                workflow_execution_id: w.id,
-                                commands: vec![complete],
-                                status: pb::WorkflowStatus::Completed as i32,
-                            })
-                            .await;
-                        if submitted.is_ok() {
-                            done.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    _ => tokio::time::sleep(Duration::from_millis(1)).await,
+                if client.start_workflow(start_request(org, &queue)).await.is_err() {
+                    continue;
+                }
+                let polled = client.poll_workflow(poll_request(org, &queue)).await;
+                let Ok(Some(w)) = polled.map(|r| r.into_inner().workflow_execution) else {
+                    continue;
+                };
+                let complete = pb::WorkflowCommand {
+                    command_type: pb::CommandType::CompleteWorkflow as i32,
+                    sequence_number: 2,
+                    command_data: Some(pb::workflow_command::CommandData::CompleteWorkflow(
+                        pb::CompleteWorkflowCommand { output: b"{}".to_vec() },
+                    )),
+                };
+                let submitted = client
+                    .submit_workflow_commands(pb::SubmitWorkflowCommandsRequest {
+                        workflow_execution_id: w.id,
+                        commands: vec![complete],
+                        status: pb::WorkflowStatus::Completed as i32,
+                    })
+                    .await;
+                if submitted.is_ok() {
+                    done.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }));
@@ -310,55 +303,49 @@ async fn workflow_round_trips(server: &Server, org: Uuid) -> f64 {
     measure_rate(&done, stop, handles).await
 }
 
-/// Submitters keep standalone tasks coming; 4 workers poll and complete.
+/// 4 workers, each in a closed loop: submit a task, poll it, complete it.
 async fn task_round_trips(server: &Server, org: Uuid) -> f64 {
     let channel = server.channel().await;
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::new();
-    for _ in 0..8 {
+    for w in 0..4 {
         let mut client = tasks(&channel);
-        let stop = stop.clone();
+        let (stop, done) = (stop.clone(), done.clone());
+        let queue = format!("tasks-{w}");
         handles.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let _ = client
+                let submitted = client
                     .submit_task(pb::SubmitTaskRequest {
                         org_id: org.to_string(),
                         kind: "bench".into(),
                         input: b"{}".to_vec(),
-                        queue: "tasks".into(),
+                        queue: queue.clone(),
                         ..Default::default()
                     })
                     .await;
-            }
-        }));
-    }
-    for _ in 0..4 {
-        let mut client = tasks(&channel);
-        let (stop, done) = (stop.clone(), done.clone());
-        handles.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
+                if submitted.is_err() {
+                    continue;
+                }
                 let polled = client
                     .poll_task(pb::PollTaskRequest {
                         worker_id: "bench".into(),
                         org_id: org.to_string(),
-                        queue: "tasks".into(),
+                        queue: queue.clone(),
                         ..Default::default()
                     })
                     .await;
-                match polled.map(|r| r.into_inner().task) {
-                    Ok(Some(t)) => {
-                        let completed = client
-                            .complete_task(pb::CompleteTaskRequest {
-                                task_execution_id: t.task_execution_id,
-                                output: b"{}".to_vec(),
-                            })
-                            .await;
-                        if completed.is_ok() {
-                            done.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    _ => tokio::time::sleep(Duration::from_millis(1)).await,
+                let Ok(Some(t)) = polled.map(|r| r.into_inner().task) else {
+                    continue;
+                };
+                let completed = client
+                    .complete_task(pb::CompleteTaskRequest {
+                        task_execution_id: t.task_execution_id,
+                        output: b"{}".to_vec(),
+                    })
+                    .await;
+                if completed.is_ok() {
+                    done.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }));

@@ -29,10 +29,9 @@ impl Services {
         let now = now_ms();
         let mut tx = self.storage.begin().await?;
         let lease = lease_until(now, self.settings.workflow_lease);
-        let Some(workflow) = tx.claim_workflow(org_id, queue, lease).await? else {
+        let Some((workflow, current_sequence)) = tx.claim_workflow(org_id, queue, lease).await? else {
             return Ok(None);
         };
-        let current_sequence = tx.event_count(workflow.id).await?;
         tx.commit().await?;
         self.alarm.due_at(lease);
         Ok(Some(WorkflowTask {

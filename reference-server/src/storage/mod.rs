@@ -54,13 +54,12 @@ pub trait Tx: Send {
     async fn workflow_by_key(&mut self, org_id: Uuid, key: &str) -> Result<Option<Workflow>>;
     async fn update_workflow(&mut self, workflow: &Workflow) -> Result<()>;
     /// Hands the highest-priority, oldest pollable workflow of (org, queue)
-    /// to the caller until `lease_until`.
-    async fn claim_workflow(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<Workflow>>;
+    /// to the caller until `lease_until`, with the length of its history.
+    async fn claim_workflow(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<(Workflow, i32)>>;
 
     /// Appends an event with the next dense sequence number and returns it.
     async fn append_event(&mut self, execution_id: Uuid, event_type: &str, data: &Value, now: i64) -> Result<i32>;
     async fn events(&mut self, execution_id: Uuid) -> Result<Vec<Event>>;
-    async fn event_count(&mut self, execution_id: Uuid) -> Result<i32>;
 
     /// Inserts a task; `false` when a task with this id already exists.
     async fn insert_task(&mut self, task: &Task) -> Result<bool>;

@@ -28,6 +28,14 @@ pub struct WorkflowRow {
     pub completed_at: Option<i64>,
 }
 
+/// A claimed workflow with the length of its history.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ClaimedRow {
+    #[sqlx(flatten)]
+    pub workflow: WorkflowRow,
+    pub history_len: i64,
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct TaskRow {
     pub id: String,

@@ -25,7 +25,7 @@ use sqlx::{Connection, Executor, Sqlite, SqlitePool};
 use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-use super::rows::{EventRow, PromiseRow, ScheduleRow, TaskRow, WorkflowRow};
+use super::rows::{ClaimedRow, EventRow, PromiseRow, ScheduleRow, TaskRow, WorkflowRow};
 use super::{Error, Event, Org, Promise, PromiseStatus, Result, Schedule, Storage, Task, Tx, Work, Worker, Workflow};
 
 impl From<sqlx::Error> for Error {
@@ -127,15 +127,21 @@ impl SqliteStorage {
 impl Storage for SqliteStorage {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         let mut writer = self.lock_writer().await;
+        // One round trip to the SQLite thread either way.
         if writer.batch.is_none() {
-            writer.conn.execute("BEGIN IMMEDIATE").await?;
+            if let Err(err) = writer.conn.execute("BEGIN IMMEDIATE; SAVEPOINT op").await {
+                if !writer.conn.is_in_transaction() {
+                    return Err(err.into());
+                }
+                let _ = writer.conn.execute("ROLLBACK").await;
+                return Err(err.into());
+            }
             writer.batch = Some(Batch {
                 members: 0,
                 started: Instant::now(),
                 done: Arc::new(watch::channel(None).0),
             });
-        }
-        if let Err(err) = writer.conn.execute("SAVEPOINT op").await {
+        } else if let Err(err) = writer.conn.execute("SAVEPOINT op").await {
             // Nothing of ours is in the batch; leave it to its members.
             return Err(err.into());
         }
@@ -190,14 +196,15 @@ impl Storage for SqliteStorage {
     }
 }
 
-/// Commits the open batch and tells its members.
-async fn commit_batch(storage: &SqliteStorage, writer: &mut Writer) -> std::result::Result<(), String> {
-    let result = writer
-        .conn
-        .execute("COMMIT")
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string());
+/// Commits the open batch and tells its members. `release` also releases
+/// the committing member's savepoint, in the same round trip.
+async fn commit_batch(storage: &SqliteStorage, writer: &mut Writer, release: bool) -> std::result::Result<(), String> {
+    let sql = if release {
+        "RELEASE SAVEPOINT op; COMMIT"
+    } else {
+        "COMMIT"
+    };
+    let result = writer.conn.execute(sql).await.map(|_| ()).map_err(|e| e.to_string());
     storage.generation.fetch_add(1, Ordering::AcqRel);
     if result.is_err() {
         let _ = writer.conn.execute("ROLLBACK").await;
@@ -264,7 +271,7 @@ impl Drop for SqliteTx {
             let _ = writer.conn.execute("ROLLBACK TO SAVEPOINT op").await;
             let _ = writer.conn.execute("RELEASE SAVEPOINT op").await;
             if should_commit(&storage, &writer) {
-                let _ = commit_batch(&storage, &mut writer).await;
+                let _ = commit_batch(&storage, &mut writer, false).await;
             }
         });
     }
@@ -294,7 +301,7 @@ impl SqliteTx {
                     let mut writer = storage.lock_writer().await;
                     let ours = writer.batch.as_ref().is_some_and(|b| Arc::ptr_eq(&b.done, &done));
                     if ours {
-                        return commit_batch(storage, &mut writer).await.map_err(Error::Database);
+                        return commit_batch(storage, &mut writer, false).await.map_err(Error::Database);
                     }
                 }
             }
@@ -327,16 +334,16 @@ impl Tx for SqliteTx {
         let mut writer = guard.take().expect("transaction still open");
         let storage = self.storage.take().expect("writer transaction");
         let done = self.done.take().expect("writer transaction");
+        if should_commit(&storage, &writer) {
+            return commit_batch(&storage, &mut writer, true).await.map_err(Error::Database);
+        }
         if let Err(err) = writer.conn.execute("RELEASE SAVEPOINT op").await {
             let _ = writer.conn.execute("ROLLBACK TO SAVEPOINT op").await;
             let _ = writer.conn.execute("RELEASE SAVEPOINT op").await;
             if should_commit(&storage, &writer) {
-                let _ = commit_batch(&storage, &mut writer).await;
+                let _ = commit_batch(&storage, &mut writer, false).await;
             }
             return Err(err.into());
-        }
-        if should_commit(&storage, &writer) {
-            return commit_batch(&storage, &mut writer).await.map_err(Error::Database);
         }
         // Others are about to join: let them in and wait for the batch.
         drop(writer);
@@ -421,19 +428,22 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn claim_workflow(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<Workflow>> {
-        let row: Option<WorkflowRow> = sqlx::query_as(&format!(
+    async fn claim_workflow(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<(Workflow, i32)>> {
+        // One statement: the claim and the history length together.
+        let row: Option<ClaimedRow> = sqlx::query_as(&format!(
             "UPDATE workflow_executions SET status = 'RUNNING', lease_until = ?, wakeup_pending = 0 \
              WHERE id = (SELECT id FROM workflow_executions WHERE org_id = ? AND queue = ? AND status = 'PENDING' \
                          ORDER BY priority_ms, ready_at LIMIT 1) \
-             RETURNING {WORKFLOW_COLUMNS}"
+             RETURNING {WORKFLOW_COLUMNS}, \
+                 (SELECT COUNT(*) FROM workflow_events WHERE execution_id = workflow_executions.id) AS history_len"
         ))
         .bind(lease_until)
         .bind(org_id.to_string())
         .bind(queue)
         .fetch_optional(&mut *self.tx)
         .await?;
-        row.map(Workflow::try_from).transpose()
+        row.map(|r| Ok((Workflow::try_from(r.workflow)?, r.history_len as i32)))
+            .transpose()
     }
 
     async fn append_event(&mut self, execution_id: Uuid, event_type: &str, data: &Value, now: i64) -> Result<i32> {
@@ -469,14 +479,6 @@ impl Tx for SqliteTx {
                 })
             })
             .collect()
-    }
-
-    async fn event_count(&mut self, execution_id: Uuid) -> Result<i32> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workflow_events WHERE execution_id = ?")
-            .bind(execution_id.to_string())
-            .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(n as i32)
     }
 
     async fn insert_task(&mut self, t: &Task) -> Result<bool> {
