@@ -207,7 +207,7 @@ impl FlovynClientBuilder {
                 state: state.clone(),
                 polls: workflow_polls.clone(),
             });
-            tasks.spawn(worker.run(stop.clone(), abort.clone()));
+            tasks.spawn(crate::worker::run(worker, stop.clone(), abort.clone()));
         }
         if !self.tasks.is_empty() {
             let worker = Arc::new(TaskWorker {
@@ -225,7 +225,7 @@ impl FlovynClientBuilder {
                 state: state.clone(),
                 polls: task_polls.clone(),
             });
-            tasks.spawn(worker.run(stop.clone(), abort.clone()));
+            tasks.spawn(crate::worker::run(worker, stop.clone(), abort.clone()));
         }
         let heartbeat_client = client.clone();
         let heartbeat_stop = stop.clone();

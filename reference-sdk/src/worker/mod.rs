@@ -8,7 +8,12 @@ pub mod task_worker;
 pub mod workflow_worker;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// The connection as workers see it, for lifecycle hooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +47,64 @@ impl Reconnect {
             Some(d) => (d * 2).min(self.max),
         }
     }
+}
+
+/// What the shared poll loop needs from a worker.
+pub(crate) trait Poller: Send + Sync + 'static {
+    /// Polls once; runs what it got in `running` (holding the permit) or
+    /// sleeps the jittered backoff when nothing came.
+    fn poll_and_execute(
+        self: &Arc<Self>,
+        semaphore: &Arc<Semaphore>,
+        running: &mut JoinSet<()>,
+    ) -> impl std::future::Future<Output = crate::Result<()>> + Send;
+
+    fn max_concurrent(&self) -> usize;
+    fn reconnect(&self) -> Reconnect;
+    fn state(&self) -> &watch::Sender<ConnectionState>;
+}
+
+/// The poll loop of every worker: `poll_and_execute` until `stop`,
+/// reconnecting with capped exponential backoff while the server is
+/// unavailable; then waits for running work, unless `abort` cancels it.
+pub(crate) async fn run<P: Poller>(worker: Arc<P>, stop: CancellationToken, abort: CancellationToken) {
+    let semaphore = Arc::new(Semaphore::new(worker.max_concurrent().max(1)));
+    let mut running = JoinSet::new();
+    let mut reconnect: Option<Duration> = None;
+    loop {
+        let polled = tokio::select! {
+            r = worker.poll_and_execute(&semaphore, &mut running) => r,
+            _ = stop.cancelled() => break,
+        };
+        while running.try_join_next().is_some() {}
+        let pause = match polled {
+            Ok(()) => {
+                reconnect = None;
+                worker.state().send_replace(ConnectionState::Connected);
+                continue;
+            }
+            Err(err) if err.is_unavailable() => {
+                let delay = worker.reconnect().next(reconnect);
+                reconnect = Some(delay);
+                worker.state().send_replace(ConnectionState::Reconnecting(delay));
+                tracing::warn!(error = %err, ?delay, "server unavailable; reconnecting");
+                delay
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "poll failed");
+                Duration::from_secs(1)
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.cancelled() => break,
+        }
+    }
+    tokio::select! {
+        _ = async { while running.join_next().await.is_some() {} } => {}
+        _ = abort.cancelled() => running.abort_all(),
+    }
+    worker.state().send_replace(ConnectionState::Stopped);
 }
 
 /// A random duration in [backoff / 2, backoff]: the worst case stays the

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{jittered, ConnectionState, Reconnect};
+use super::{jittered, ConnectionState, Poller, Reconnect};
 use crate::client::{from_bytes, pb, to_bytes, FlovynClient};
 use crate::task::{DynTask, TaskContext};
 use crate::Result;
@@ -55,74 +54,6 @@ pub(crate) struct TaskWorker {
 }
 
 impl TaskWorker {
-    /// Polls until `stop`; then lets running tasks finish and report,
-    /// unless `abort` cancels them.
-    pub async fn run(self: Arc<Self>, stop: CancellationToken, abort: CancellationToken) {
-        let semaphore = Arc::new(Semaphore::new(self.config.max_concurrent.max(1)));
-        let mut running = JoinSet::new();
-        let mut reconnect: Option<Duration> = None;
-        loop {
-            let polled = tokio::select! {
-                r = self.poll_and_execute(&semaphore, &mut running) => r,
-                _ = stop.cancelled() => break,
-            };
-            while running.try_join_next().is_some() {}
-            let pause = match polled {
-                Ok(()) => {
-                    reconnect = None;
-                    self.state.send_replace(ConnectionState::Connected);
-                    continue;
-                }
-                Err(err) if err.is_unavailable() => {
-                    let delay = self.config.reconnect.next(reconnect);
-                    reconnect = Some(delay);
-                    self.state.send_replace(ConnectionState::Reconnecting(delay));
-                    tracing::warn!(error = %err, ?delay, "server unavailable; reconnecting");
-                    delay
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "task poll failed");
-                    Duration::from_secs(1)
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = stop.cancelled() => break,
-            }
-        }
-        tokio::select! {
-            _ = async { while running.join_next().await.is_some() {} } => {}
-            _ = abort.cancelled() => running.abort_all(),
-        }
-        self.state.send_replace(ConnectionState::Stopped);
-    }
-
-    /// Polls once (when a permit is free): a task is run in the background;
-    /// no task means a sleep of the jittered backoff.
-    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
-        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
-        let polled = self.poll().await?;
-        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match polled {
-            Some(task) => {
-                let worker = self.clone();
-                running.spawn(async move {
-                    if let Err(err) = worker.execute(task).await {
-                        tracing::warn!(error = %err, "task outcome could not be reported");
-                    }
-                    drop(permit);
-                });
-                Ok(())
-            }
-            None => {
-                // No task available: wait before the next poll.
-                drop(permit);
-                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
-                Ok(())
-            }
-        }
-    }
-
     async fn poll(&self) -> Result<Option<pb::TaskExecutionInfo>> {
         let response = self
             .client
@@ -180,5 +111,45 @@ impl TaskWorker {
             }
         }
         Ok(())
+    }
+}
+
+impl Poller for TaskWorker {
+    /// Polls once (when a permit is free): a task is run in the background;
+    /// no task means a sleep of the jittered backoff.
+    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
+        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
+        let polled = self.poll().await?;
+        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match polled {
+            Some(task) => {
+                let worker = self.clone();
+                running.spawn(async move {
+                    if let Err(err) = worker.execute(task).await {
+                        tracing::warn!(error = %err, "task outcome could not be reported");
+                    }
+                    drop(permit);
+                });
+                Ok(())
+            }
+            None => {
+                // No task available: wait before the next poll.
+                drop(permit);
+                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn max_concurrent(&self) -> usize {
+        self.config.max_concurrent
+    }
+
+    fn reconnect(&self) -> Reconnect {
+        self.config.reconnect
+    }
+
+    fn state(&self) -> &watch::Sender<ConnectionState> {
+        &self.state
     }
 }

@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{jittered, ConnectionState, Reconnect};
+use super::{jittered, ConnectionState, Poller, Reconnect};
 use crate::client::{from_bytes, pb, FlovynClient};
 use crate::workflow::replay::Replay;
 use crate::workflow::{DynWorkflow, WorkflowContext};
@@ -56,73 +55,6 @@ pub(crate) struct WorkflowWorker {
 }
 
 impl WorkflowWorker {
-    /// Polls until `stop`; then waits for running workflow tasks, unless
-    /// `abort` cancels them.
-    pub async fn run(self: Arc<Self>, stop: CancellationToken, abort: CancellationToken) {
-        let semaphore = Arc::new(Semaphore::new(self.config.max_concurrent.max(1)));
-        let mut running = JoinSet::new();
-        let mut reconnect: Option<Duration> = None;
-        loop {
-            let polled = tokio::select! {
-                r = self.poll_and_execute(&semaphore, &mut running) => r,
-                _ = stop.cancelled() => break,
-            };
-            while running.try_join_next().is_some() {}
-            let pause = match polled {
-                Ok(()) => {
-                    reconnect = None;
-                    self.state.send_replace(ConnectionState::Connected);
-                    continue;
-                }
-                Err(err) if err.is_unavailable() => {
-                    let delay = self.config.reconnect.next(reconnect);
-                    reconnect = Some(delay);
-                    self.state.send_replace(ConnectionState::Reconnecting(delay));
-                    tracing::warn!(error = %err, ?delay, "server unavailable; reconnecting");
-                    delay
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "poll failed");
-                    Duration::from_secs(1)
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = stop.cancelled() => break,
-            }
-        }
-        tokio::select! {
-            _ = async { while running.join_next().await.is_some() {} } => {}
-            _ = abort.cancelled() => running.abort_all(),
-        }
-        self.state.send_replace(ConnectionState::Stopped);
-    }
-
-    /// Polls once (when a concurrency permit is free): work is run in the
-    /// background; no work means a sleep of the jittered backoff.
-    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
-        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
-        let polled = self.poll().await?;
-        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match polled {
-            Some(task) => {
-                let worker = self.clone();
-                running.spawn(async move {
-                    if let Err(err) = worker.execute(task).await {
-                        tracing::warn!(error = %err, "workflow task failed to run");
-                    }
-                    drop(permit);
-                });
-                Ok(())
-            }
-            None => {
-                drop(permit);
-                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
-                Ok(())
-            }
-        }
-    }
-
     async fn poll(&self) -> Result<Option<pb::WorkflowExecution>> {
         let response = self
             .client
@@ -179,5 +111,44 @@ impl WorkflowWorker {
             })
             .await?;
         Ok(())
+    }
+}
+
+impl Poller for WorkflowWorker {
+    /// Polls once (when a concurrency permit is free): work is run in the
+    /// background; no work means a sleep of the jittered backoff.
+    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
+        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
+        let polled = self.poll().await?;
+        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match polled {
+            Some(task) => {
+                let worker = self.clone();
+                running.spawn(async move {
+                    if let Err(err) = worker.execute(task).await {
+                        tracing::warn!(error = %err, "workflow task failed to run");
+                    }
+                    drop(permit);
+                });
+                Ok(())
+            }
+            None => {
+                drop(permit);
+                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn max_concurrent(&self) -> usize {
+        self.config.max_concurrent
+    }
+
+    fn reconnect(&self) -> Reconnect {
+        self.config.reconnect
+    }
+
+    fn state(&self) -> &watch::Sender<ConnectionState> {
+        &self.state
     }
 }
