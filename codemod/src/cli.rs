@@ -12,7 +12,12 @@ use codemod::{report, Config, Mode, RpcMode};
 ///
 /// By default a dry run: prints the diff and a report, changes nothing.
 #[derive(Debug, Parser)]
-#[command(name = "codemod", version)]
+#[command(
+    name = "codemod",
+    version,
+    after_help = "Exit codes: 0 done, 1 edits pending (--check), 2 usage or I/O error, \
+3 some files could not be parsed, 4 the --verify command failed (files restored)."
+)]
 pub struct Args {
     /// Files or folders to process.
     #[arg(required = true)]
