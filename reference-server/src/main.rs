@@ -16,8 +16,7 @@ struct Args {
     config: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
@@ -27,6 +26,20 @@ async fn main() -> anyhow::Result<()> {
         None => Config::default(),
     };
     config.apply_env(|k| std::env::var(k).ok())?;
+    // One thread serves best on small machines: the database work runs on
+    // the SQLite driver's own thread, and cross-thread wake-ups cost more
+    // than they give (docs/performance.md).
+    let runtime = match config.server.runtime_threads {
+        0 | 1 => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()?,
+    };
+    runtime.block_on(serve(config))
+}
+
+async fn serve(mut config: Config) -> anyhow::Result<()> {
     let dev = config.ensure_dev_org()?;
     let server = reference_server::start(config.clone())
         .await
