@@ -337,16 +337,26 @@ fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules
             reviews,
             touched,
         } => {
+            outcome.reviews = reviews;
             outcome.mentions = mentions::scan_rust(&outcome.original, &touched);
-            if options.rpc == RpcMode::Stub {
+            match options.rpc {
                 // The stub keeps the RPC's handler and client method on purpose.
-                outcome
+                RpcMode::Stub => outcome
                     .mentions
-                    .retain(|m| m.kind != mentions::MentionKind::Code || m.name != spec::RPC_METHOD);
+                    .retain(|m| m.kind != mentions::MentionKind::Code || m.name != spec::RPC_METHOD),
+                // With the RPC removed, code still using it will not build.
+                RpcMode::Remove => outcome.mentions.retain(|m| {
+                    let uses_rpc = m.kind == mentions::MentionKind::Code
+                        && (m.name == spec::RPC_METHOD || m.name == spec::PROTO_RPC);
+                    if uses_rpc {
+                        review_removed_rpc_use(&mut outcome.reviews, m.line, &m.name);
+                    }
+                    !uses_rpc
+                }),
             }
+            outcome.reviews.sort_by_key(|r| r.line);
             outcome.output = output;
             outcome.edits = edits;
-            outcome.reviews = reviews;
         }
         Transformed::ParseFailed(err) => {
             outcome.error = Some(FileError::Parse {
@@ -362,6 +372,13 @@ fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules
         Transformed::Rejected(message) => outcome.error = Some(FileError::Rejected { message }),
     }
     outcome
+}
+
+fn review_removed_rpc_use(reviews: &mut Vec<Review>, line: usize, name: &str) {
+    reviews.push(Review {
+        line,
+        message: format!("`{name}` is used here but --rpc remove deletes the RPC; remove this use by hand"),
+    });
 }
 
 /// Proto files (with `--rpc remove`), Kotlin files and docs.

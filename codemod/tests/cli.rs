@@ -161,6 +161,28 @@ fn json_report_lists_every_edit_and_review() {
 #[test]
 fn rpc_remove_edits_the_proto() {
     let (_dir, root) = repo();
+    // A leftover caller of the RPC the removal deletes: listed for review.
+    std::fs::write(
+        root.join("sdk/src/probe.rs"),
+        "pub async fn probe(c: &mut Client) {\n    let _ = c.subscribe_to_notifications(Req::default()).await;\n}\n",
+    )
+    .unwrap();
+    sh("git", &["add", "."], &root);
+    commit(&root, "probe");
+    let json = codemod(&["--check", "--rpc", "remove", "--format", "json", "."], &root);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let probe = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("probe.rs"))
+        .expect("the caller is reported");
+    assert_eq!(probe["reviews"][0]["line"], 2);
+    assert!(probe["reviews"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--rpc remove"));
+
     let out = codemod(&["--write", "--rpc", "remove", "."], &root);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let proto = read(&root, "proto/flovyn.proto");
