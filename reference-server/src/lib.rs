@@ -46,7 +46,6 @@ pub enum StartError {
 pub struct RunningServer {
     pub http_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
-    pub services: Services,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -158,7 +157,6 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     Ok(RunningServer {
         http_addr,
         grpc_addr,
-        services,
         shutdown,
         tasks,
     })

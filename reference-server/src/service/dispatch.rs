@@ -5,8 +5,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::commands::{Command, SubmitStatus};
-use super::{lease_until, now_ms, promise_resolver, wakeup, Error, Result, Services};
-use crate::storage::{Event, Promise, PromiseStatus, Task, TaskStatus, Tx, Work, Workflow, WorkflowStatus};
+use super::{lease_until, now_ms, promise_resolver, wakeup, workflow_launcher, Error, Result, Services};
+use crate::storage::{Event, Promise, PromiseStatus, Task, Tx, Work, Workflow, WorkflowStatus};
 
 /// A workflow task handed to a poller.
 #[derive(Debug, Clone)]
@@ -211,25 +211,17 @@ async fn apply(
                 .filter(|q| !q.is_empty())
                 .unwrap_or_else(|| workflow.queue.clone());
             let max_retries = max_retries.unwrap_or(default_retries);
-            let task = Task {
-                id: task_id,
-                org_id: workflow.org_id,
-                workflow_execution_id: Some(id),
-                kind: kind.clone(),
-                queue: queue.clone(),
-                input: input.clone(),
-                status: TaskStatus::Pending,
-                output: None,
-                error: None,
-                execution_count: 0,
+            let mut task = Task::pending(
+                task_id,
+                workflow.org_id,
+                kind.clone(),
+                queue.clone(),
+                input.clone(),
                 max_retries,
-                timeout_ms: timeout_ms.filter(|t| *t > 0),
-                idempotency_key: None,
-                lease_until: None,
-                ready_at: now,
-                created_at: now,
-                completed_at: None,
-            };
+                now,
+            );
+            task.workflow_execution_id = Some(id);
+            task.timeout_ms = timeout_ms.filter(|t| *t > 0);
             // The id is deterministic: a re-sent command schedules nothing new.
             tx.insert_task(&task).await?;
             let data = json!({
@@ -312,31 +304,18 @@ async fn apply(
             };
             // The id is deterministic: a re-sent command creates no second child.
             if tx.workflow(child_id).await?.is_none() {
-                let child = Workflow {
-                    id: child_id,
-                    org_id: workflow.org_id,
-                    kind: kind.clone(),
-                    queue: queue.clone(),
-                    input: input.clone(),
-                    status: WorkflowStatus::Pending,
-                    output: None,
-                    error: None,
-                    priority_ms: workflow.priority_ms,
-                    idempotency_key: None,
-                    parent_id: Some(id),
-                    child_name: Some(name.clone()),
-                    lease_until: None,
-                    wakeup_pending: false,
-                    task_time_ms: now,
-                    ready_at: now,
-                    created_at: now,
-                    completed_at: None,
-                };
-                tx.insert_workflow(&child).await?;
-                let started = json!({
-                    "input": input, "workflowKind": kind, "queue": queue, "parentWorkflowExecutionId": id,
-                });
-                tx.append_event(child_id, "WORKFLOW_STARTED", &started, now).await?;
+                let mut child = Workflow::pending(
+                    child_id,
+                    workflow.org_id,
+                    kind.clone(),
+                    queue.clone(),
+                    input.clone(),
+                    now,
+                );
+                child.priority_ms = workflow.priority_ms;
+                child.parent_id = Some(id);
+                child.child_name = Some(name.clone());
+                workflow_launcher::insert_started(tx, &child, now).await?;
             }
             let data = json!({
                 "childExecutionName": name, "childWorkflowKind": kind, "childExecutionId": child_id,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{now_ms, Error, Result, Services};
-use crate::storage::{Task, TaskStatus};
+use crate::storage::Task;
 
 #[derive(Debug, Clone)]
 pub struct SubmitTask {
@@ -44,29 +44,15 @@ impl Services {
             }
         }
         let now = now_ms();
-        let task = Task {
-            id: Uuid::new_v4(),
-            org_id: req.org_id,
-            workflow_execution_id: None,
-            kind: req.kind,
-            queue: if req.queue.is_empty() {
-                "default".into()
-            } else {
-                req.queue
-            },
-            input: req.input,
-            status: TaskStatus::Pending,
-            output: None,
-            error: None,
-            execution_count: 0,
-            max_retries: req.max_retries.unwrap_or(self.settings.default_max_retries),
-            timeout_ms: req.timeout_ms.filter(|t| *t > 0),
-            idempotency_key: req.idempotency_key,
-            lease_until: None,
-            ready_at: now,
-            created_at: now,
-            completed_at: None,
+        let queue = if req.queue.is_empty() {
+            "default".into()
+        } else {
+            req.queue
         };
+        let max_retries = req.max_retries.unwrap_or(self.settings.default_max_retries);
+        let mut task = Task::pending(Uuid::new_v4(), req.org_id, req.kind, queue, req.input, max_retries, now);
+        task.timeout_ms = req.timeout_ms.filter(|t| *t > 0);
+        task.idempotency_key = req.idempotency_key;
         tx.insert_task(&task).await?;
         tx.commit().await?;
         Ok(Submitted {

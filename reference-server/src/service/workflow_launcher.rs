@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{now_ms, Error, Result, Services};
-use crate::storage::{Tx, Workflow, WorkflowStatus};
+use crate::storage::{Tx, Workflow};
 
 /// A request to start a workflow.
 #[derive(Debug, Clone)]
@@ -36,6 +36,17 @@ impl Services {
     }
 }
 
+/// Stores a new execution with `WORKFLOW_STARTED` as its event 1.
+pub(crate) async fn insert_started(tx: &mut dyn Tx, workflow: &Workflow, now: i64) -> Result<()> {
+    tx.insert_workflow(workflow).await?;
+    let mut data = json!({ "input": workflow.input, "workflowKind": workflow.kind, "queue": workflow.queue });
+    if let Some(parent) = workflow.parent_id {
+        data["parentWorkflowExecutionId"] = json!(parent);
+    }
+    tx.append_event(workflow.id, "WORKFLOW_STARTED", &data, now).await?;
+    Ok(())
+}
+
 /// Starts a workflow inside an open transaction.
 pub(crate) async fn launch(tx: &mut dyn Tx, req: StartWorkflow, now: i64) -> Result<Started> {
     if req.kind.trim().is_empty() {
@@ -54,29 +65,10 @@ pub(crate) async fn launch(tx: &mut dyn Tx, req: StartWorkflow, now: i64) -> Res
     } else {
         req.queue
     };
-    let workflow = Workflow {
-        id: Uuid::new_v4(),
-        org_id: req.org_id,
-        kind: req.kind.clone(),
-        queue: queue.clone(),
-        input: req.input.clone(),
-        status: WorkflowStatus::Pending,
-        output: None,
-        error: None,
-        priority_ms: i64::from(req.priority_seconds) * 1000,
-        idempotency_key: req.idempotency_key,
-        parent_id: None,
-        child_name: None,
-        lease_until: None,
-        wakeup_pending: false,
-        task_time_ms: now,
-        ready_at: now,
-        created_at: now,
-        completed_at: None,
-    };
-    tx.insert_workflow(&workflow).await?;
-    let data = json!({ "input": req.input, "workflowKind": req.kind, "queue": queue });
-    tx.append_event(workflow.id, "WORKFLOW_STARTED", &data, now).await?;
+    let mut workflow = Workflow::pending(Uuid::new_v4(), req.org_id, req.kind, queue, req.input, now);
+    workflow.priority_ms = i64::from(req.priority_seconds) * 1000;
+    workflow.idempotency_key = req.idempotency_key;
+    insert_started(tx, &workflow, now).await?;
     Ok(Started {
         id: workflow.id,
         created: true,

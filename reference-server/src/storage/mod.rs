@@ -197,6 +197,32 @@ pub struct Workflow {
     pub completed_at: Option<i64>,
 }
 
+impl Workflow {
+    /// A new execution, pollable at once.
+    pub fn pending(id: Uuid, org_id: Uuid, kind: String, queue: String, input: Value, now: i64) -> Self {
+        Workflow {
+            id,
+            org_id,
+            kind,
+            queue,
+            input,
+            status: WorkflowStatus::Pending,
+            output: None,
+            error: None,
+            priority_ms: 0,
+            idempotency_key: None,
+            parent_id: None,
+            child_name: None,
+            lease_until: None,
+            wakeup_pending: false,
+            task_time_ms: now,
+            ready_at: now,
+            created_at: now,
+            completed_at: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub sequence_number: i32,
@@ -255,6 +281,39 @@ pub struct Task {
     pub ready_at: i64,
     pub created_at: i64,
     pub completed_at: Option<i64>,
+}
+
+impl Task {
+    /// A new task, pollable at once (its first attempt not yet started).
+    pub fn pending(
+        id: Uuid,
+        org_id: Uuid,
+        kind: String,
+        queue: String,
+        input: Value,
+        max_retries: i32,
+        now: i64,
+    ) -> Self {
+        Task {
+            id,
+            org_id,
+            workflow_execution_id: None,
+            kind,
+            queue,
+            input,
+            status: TaskStatus::Pending,
+            output: None,
+            error: None,
+            execution_count: 0,
+            max_retries,
+            timeout_ms: None,
+            idempotency_key: None,
+            lease_until: None,
+            ready_at: now,
+            created_at: now,
+            completed_at: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
