@@ -89,11 +89,17 @@ impl Services {
                 workflow.status.as_str()
             )));
         }
-        let mut first_timer = None;
+        // The earliest timer or promise timeout this submission creates.
+        let mut first_due = None;
         for command in commands {
-            if let Command::StartTimer { duration_ms, .. } = &command {
-                let at = now + (*duration_ms).max(0);
-                first_timer = Some(first_timer.map_or(at, |t: i64| t.min(at)));
+            let due_in = match &command {
+                Command::StartTimer { duration_ms, .. } => Some(*duration_ms),
+                Command::CreatePromise { timeout_ms, .. } => *timeout_ms,
+                _ => None,
+            };
+            if let Some(due_in) = due_in {
+                let at = now + due_in.max(0);
+                first_due = Some(first_due.map_or(at, |t: i64| t.min(at)));
             }
             apply(&mut *tx, &mut workflow, command, now, self.settings.default_max_retries).await?;
         }
@@ -121,7 +127,7 @@ impl Services {
         }
         tx.update_workflow(&workflow).await?;
         tx.commit().await?;
-        if let Some(at) = first_timer {
+        if let Some(at) = first_due {
             self.alarm.due_at(at);
         }
         Ok(())

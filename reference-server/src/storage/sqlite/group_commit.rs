@@ -2,9 +2,9 @@
 //!
 //! Concurrent transactions join one physical transaction (a *batch*), each
 //! inside its own savepoint so that one can roll back alone; the last one to
-//! finish while nobody else waits commits for all of them: one fsync per
+//! finish while nobody else waits commits for all of them: one flush per
 //! batch instead of one per request. A transaction's `commit()` returns only
-//! once its batch is on disk.
+//! once its batch is on disk (`durability`).
 //!
 //! Every call on the connection is a round trip to sqlx's SQLite thread, the
 //! main cost of a short transaction, so the bookkeeping rides along with the
@@ -27,11 +27,13 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{Executor, Sqlite};
 use tokio::sync::{watch, OwnedMutexGuard};
 
+use super::durability::CHECKPOINT_SQL;
 use super::SqliteStorage;
 use crate::storage::{Error, Result};
 
-/// How a batch ended, for the transactions waiting on it.
-type BatchResult = Option<std::result::Result<(), String>>;
+/// How a batch ended, for the transactions waiting on it: the commit's
+/// number (see `Syncer`) or why it failed.
+type BatchResult = Option<std::result::Result<u64, String>>;
 /// The signal a batch's members wait on.
 type BatchDone = Arc<watch::Sender<BatchResult>>;
 
@@ -39,6 +41,8 @@ type BatchDone = Arc<watch::Sender<BatchResult>>;
 const MAX_BATCH: usize = 512;
 /// Longest a batch stays open waiting for more transactions.
 const MAX_BATCH_DELAY: Duration = Duration::from_millis(10);
+/// Commits between two checkpoints (automatic ones are off, `durability`).
+const CHECKPOINT_EVERY: u32 = 500;
 
 /// The two savepoint names members alternate between.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,11 +79,16 @@ impl Savepoint {
 pub(super) struct Writer {
     conn: SqliteConnection,
     batch: Option<Batch>,
+    commits_since_checkpoint: u32,
 }
 
 impl Writer {
     pub(super) fn new(conn: SqliteConnection) -> Writer {
-        Writer { conn, batch: None }
+        Writer {
+            conn,
+            batch: None,
+            commits_since_checkpoint: 0,
+        }
     }
 }
 
@@ -214,12 +223,14 @@ impl SqliteTx {
         if let Some(savepoint) = self.savepoint {
             writer.batch.as_mut().expect("a member's batch is open").unreleased = Some(savepoint);
         }
-        if should_commit(&storage, &writer) {
-            return commit_batch(&storage, &mut writer).await.map_err(Error::Database);
-        }
-        // Others are about to join: let them in and wait for the batch.
-        drop(writer);
-        wait_for_batch(&storage, done).await
+        let number = if should_commit(&storage, &writer) {
+            commit_batch(&storage, &mut writer).await.map_err(Error::Database)?
+        } else {
+            // Others are about to join: let them in and wait for the batch.
+            drop(writer);
+            wait_for_batch(&storage, done).await?
+        };
+        storage.syncer.wait(number).await.map_err(Error::Database)
     }
 }
 
@@ -255,27 +266,30 @@ fn should_commit(storage: &SqliteStorage, writer: &Writer) -> bool {
         || batch.started.elapsed() >= MAX_BATCH_DELAY
 }
 
-/// Commits the open batch and tells its members.
-async fn commit_batch(storage: &SqliteStorage, writer: &mut Writer) -> std::result::Result<(), String> {
-    let Some(batch) = writer.batch.take() else {
-        return Ok(());
-    };
+/// Commits the open batch and tells its members the commit's number, to
+/// wait on for durability.
+async fn commit_batch(storage: &SqliteStorage, writer: &mut Writer) -> std::result::Result<u64, String> {
+    let Some(batch) = writer.batch.take() else { return Ok(0) };
     let result = if batch.begun {
-        let result = writer
-            .conn
-            .execute("COMMIT")
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-        if result.is_err() {
+        let committed = writer.conn.execute("COMMIT").await.map_err(|e| e.to_string());
+        if committed.is_err() {
             let _ = writer.conn.execute("ROLLBACK").await;
         }
         storage.generation.fetch_add(1, Ordering::AcqRel);
-        result
+        committed.map(|_| storage.syncer.committed())
     } else {
-        Ok(()) // nobody wrote anything
+        Ok(0) // nobody wrote anything
     };
     batch.done.send_replace(Some(result.clone()));
+    if result.is_ok() {
+        writer.commits_since_checkpoint += 1;
+        if writer.commits_since_checkpoint >= CHECKPOINT_EVERY {
+            writer.commits_since_checkpoint = 0;
+            if let Err(err) = writer.conn.execute(CHECKPOINT_SQL).await {
+                tracing::warn!("checkpoint failed (retried later): {err}");
+            }
+        }
+    }
     result
 }
 
@@ -290,8 +304,9 @@ async fn abandon_batch(storage: &SqliteStorage, writer: &mut Writer, reason: Str
     }
 }
 
-/// Waits for the batch a committed transaction joined to be committed.
-async fn wait_for_batch(storage: &SqliteStorage, done: BatchDone) -> Result<()> {
+/// Waits for the batch a committed transaction joined to be committed, and
+/// returns the commit's number.
+async fn wait_for_batch(storage: &SqliteStorage, done: BatchDone) -> Result<u64> {
     let mut rx = done.subscribe();
     loop {
         let waited = tokio::time::timeout(MAX_BATCH_DELAY, async {
