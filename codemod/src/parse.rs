@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::str::FromStr;
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Spacing, TokenStream, TokenTree};
 
 /// A parse failure with its position (1-based line, 1-based column).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,21 @@ impl std::fmt::Display for ParseError {
 pub struct IdentToken {
     pub name: String,
     pub range: Range<usize>,
+    pub kind: IdentKind,
+}
+
+/// What an identifier token can be, told from its neighbours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentKind {
+    /// Anything else: a path, a variable, a type, a shorthand field.
+    Plain,
+    /// After a single `.`: a field or method name (`req.queue`, `.clone()`).
+    Member,
+    /// Before a single `:`: a struct literal's field label, or a binding
+    /// with its type (`queue: req.queue`, `let x: T`).
+    Label,
+    /// A variable captured by a format string (`"{queue}"`, `"{queue:?}"`).
+    Captured,
 }
 
 /// One parsed source file.
@@ -37,6 +52,13 @@ pub struct ParsedFile {
 }
 
 impl ParsedFile {
+    /// Tokens named `name` inside `range` that can read a variable (neither a
+    /// field or method name nor a label), format-string captures included.
+    pub fn value_uses<'a>(&'a self, name: &'a str, range: Range<usize>) -> impl Iterator<Item = &'a IdentToken> + 'a {
+        self.idents_named(name, range)
+            .filter(|t| matches!(t.kind, IdentKind::Plain | IdentKind::Captured))
+    }
+
     /// Identifier tokens named `name` inside `range`.
     pub fn idents_named<'a>(&'a self, name: &'a str, range: Range<usize>) -> impl Iterator<Item = &'a IdentToken> + 'a {
         let start = self.idents.partition_point(|t| t.range.start < range.start);
@@ -93,14 +115,66 @@ fn mask_prelude(source: &str) -> Option<String> {
 }
 
 fn collect_idents(tokens: TokenStream, out: &mut Vec<IdentToken>) {
-    for token in tokens {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let punct = |i: Option<usize>| match i.and_then(|i| tokens.get(i)) {
+        Some(TokenTree::Punct(p)) => Some((p.as_char(), p.spacing())),
+        _ => None,
+    };
+    for (i, token) in tokens.iter().enumerate() {
         match token {
-            TokenTree::Ident(ident) => out.push(IdentToken {
-                name: ident.to_string(),
-                range: ident.span().byte_range(),
-            }),
+            TokenTree::Ident(ident) => {
+                let before = punct(i.checked_sub(1));
+                let before_that = punct(i.checked_sub(2));
+                let kind = if before.is_some_and(|(c, _)| c == '.') && before_that.is_none_or(|(c, _)| c != '.') {
+                    IdentKind::Member
+                } else if punct(Some(i + 1)) == Some((':', Spacing::Alone)) && before.is_none_or(|(c, _)| c != ':') {
+                    IdentKind::Label
+                } else {
+                    IdentKind::Plain
+                };
+                out.push(IdentToken {
+                    name: ident.to_string(),
+                    range: ident.span().byte_range(),
+                    kind,
+                });
+            }
             TokenTree::Group(group) => collect_idents(group.stream(), out),
-            _ => {}
+            TokenTree::Literal(literal) => captures(&literal.to_string(), literal.span().byte_range().start, out),
+            TokenTree::Punct(_) => {}
+        }
+    }
+}
+
+/// The variables a string literal captures as `{name}` or `{name:spec}`
+/// (format strings); `{{` is an escaped brace.
+fn captures(literal: &str, start: usize, out: &mut Vec<IdentToken>) {
+    if !(literal.starts_with('"') || literal.starts_with("r\"") || literal.starts_with("r#")) {
+        return;
+    }
+    let bytes = literal.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'{' {
+            if bytes.get(i + 1) == Some(&b'{') {
+                i += 2;
+                continue;
+            }
+            let name_start = i + 1;
+            let mut end = name_start;
+            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                end += 1;
+            }
+            let is_ident = end > name_start && !bytes[name_start].is_ascii_digit();
+            if is_ident && matches!(bytes.get(end), Some(b'}' | b':')) {
+                out.push(IdentToken {
+                    name: literal[name_start..end].to_string(),
+                    range: start + name_start..start + end,
+                    kind: IdentKind::Captured,
+                });
+            }
+            i = end;
+        } else {
+            i += 1;
         }
     }
 }
@@ -138,6 +212,30 @@ mod tests {
     fn macro_bodies_are_indexed() {
         let file = parse("fn f() { debug!(\"{}\", queue); }".to_string()).unwrap();
         assert_eq!(file.idents_named("queue", 0..file.source.len()).count(), 1);
+    }
+
+    #[test]
+    fn member_names_and_labels_are_not_value_uses() {
+        let src = "fn f() { g(S { queue: req.queue }, queue, x.queue(), ..queue); }".to_string();
+        let file = parse(src).unwrap();
+        let kinds: Vec<IdentKind> = file
+            .idents_named("queue", 0..file.source.len())
+            .map(|t| t.kind)
+            .collect();
+        use IdentKind::*;
+        assert_eq!(kinds, [Label, Member, Plain, Member, Plain]);
+        assert_eq!(file.value_uses("queue", 0..file.source.len()).count(), 2);
+    }
+
+    #[test]
+    fn format_captures_are_value_uses() {
+        let src = r#"fn f() { debug!("{queue} {{org}} {n:?} {0}", 1); }"#.to_string();
+        let file = parse(src).unwrap();
+        let whole = 0..file.source.len();
+        let queue = file.value_uses("queue", whole.clone()).next().expect("captured");
+        assert_eq!(&file.source[queue.range.clone()], "queue");
+        assert_eq!(file.value_uses("n", whole.clone()).count(), 1);
+        assert_eq!(file.value_uses("org", whole).count(), 0, "an escaped brace");
     }
 
     #[test]

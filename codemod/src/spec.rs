@@ -74,6 +74,11 @@ pub const PURE_METHODS: &[&str] = &[
     "unwrap_or_default",
     "as_bytes",
     "iter",
+    "get",
+    "cloned",
+    "copied",
+    "unwrap_or",
+    "map_or",
 ];
 
 /// Calls that wrap or share one value without side effects.

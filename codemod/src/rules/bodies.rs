@@ -373,7 +373,7 @@ impl BodyWalker<'_, '_> {
     fn cause_of_uses(&self, name: &str, range: Range<usize>) -> String {
         self.ctx
             .file
-            .idents_named(name, range)
+            .value_uses(name, range)
             .find_map(|t| self.ctx.out.edits.cause_of(&t.range))
             .unwrap_or_default()
             .to_string()
@@ -381,7 +381,7 @@ impl BodyWalker<'_, '_> {
 
     /// Was `name` used in `range`, and is every such use now removed?
     fn all_uses_removed(&self, name: &str, range: Range<usize>) -> bool {
-        let mut uses = self.ctx.file.idents_named(name, range).peekable();
+        let mut uses = self.ctx.file.value_uses(name, range).peekable();
         uses.peek().is_some() && uses.all(|t| self.ctx.out.edits.removes(&t.range))
     }
 

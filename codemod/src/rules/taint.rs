@@ -256,6 +256,18 @@ pub fn is_pure(expr: &Expr) -> bool {
                 && m.args.iter().all(is_pure)
         }
         Expr::Macro(m) => m.mac.path.is_ident("format"),
+        Expr::If(e) => {
+            is_pure(&e.cond) && is_pure_block(&e.then_branch) && e.else_branch.as_ref().is_none_or(|(_, b)| is_pure(b))
+        }
+        Expr::Block(b) => b.label.is_none() && is_pure_block(&b.block),
+        _ => false,
+    }
+}
+
+/// A block that only computes a value: `{ pure_expr }`.
+fn is_pure_block(block: &syn::Block) -> bool {
+    match block.stmts.as_slice() {
+        [syn::Stmt::Expr(e, None)] => is_pure(e),
         _ => false,
     }
 }
@@ -298,6 +310,10 @@ mod tests {
     fn purity() {
         assert!(is_pure(&expr("workflow.queue.clone()")));
         assert!(is_pure(&expr("is_new && !x.is_empty()")));
+        assert!(is_pure(&expr(
+            r#"if q.is_empty() { "default".to_string() } else { q.clone() }"#
+        )));
+        assert!(!is_pure(&expr("if q.is_empty() { send(q) } else { q.clone() }")));
         assert!(!is_pure(&expr("launch(x).await")));
         assert!(!is_pure(&expr("db.insert(x)")));
     }
