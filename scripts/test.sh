@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace, on a fresh machine too: cargo builds
-# everything it needs. Snapshot mismatches fail (insta never writes here),
-# and a .snap file that no test references fails the run as well.
+# Runs every test of both workspaces (the main one and the before-state
+# pair in tests/legacy), on a fresh machine too: cargo builds everything it
+# needs, into the one target folder. Snapshot mismatches fail (insta never
+# writes here), and a .snap file that no test references fails the run as
+# well. Arguments go to both `cargo test` runs (e.g. a test name filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
 refs=$(mktemp)
 trap 'rm -f "$refs"' EXIT
 
 INSTA_UPDATE=no INSTA_SNAPSHOT_REFERENCES_FILE="$refs" cargo test --workspace --locked "$@"
+(cd tests/legacy && CARGO_TARGET_DIR="$root/target" cargo test --workspace --locked "$@")
 
 # Only meaningful for a full run (no test filter given).
 if [ "$#" -eq 0 ]; then

@@ -2,6 +2,7 @@
 
 mod cli;
 mod fixture_pairs;
+mod legacy_pair;
 mod reference_stub;
 mod sample_sdk;
 mod server_tree;

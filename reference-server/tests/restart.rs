@@ -2,7 +2,7 @@
 //! started again on the same database: no acknowledged work is lost.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,9 +18,17 @@ struct Process {
     grpc: String,
 }
 
+/// The server binary: the one named after this package, built by cargo
+/// next to the test executable (`target/<profile>/deps/..`).
+fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    profile_dir.join(env!("CARGO_PKG_NAME"))
+}
+
 /// Starts the binary and waits for it to print its gRPC address.
 fn spawn(config: &Path) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reference-server"))
+    let mut child = Command::new(server_binary())
         .arg("--config")
         .arg(config)
         .env("RUST_LOG", "warn")

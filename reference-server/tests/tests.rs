@@ -8,6 +8,5 @@ mod lifecycle;
 mod promises_children;
 mod restart;
 mod schedules;
-mod stub;
 mod tasks;
 mod util;

@@ -6,4 +6,5 @@ mod e2e {
     pub mod definitions;
     mod paths;
     mod robustness;
+    mod stub;
 }

@@ -3,6 +3,7 @@
 //! new commands with the outcome.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -18,7 +19,7 @@ use crate::workflow::{DynWorkflow, WorkflowContext};
 use crate::Result;
 
 /// Settings of a workflow worker.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WorkflowWorkerConfig {
     /// The client-chosen worker identity sent with each poll.
     pub worker_id: String,
@@ -42,6 +43,23 @@ impl Default for WorkflowWorkerConfig {
             no_work_backoff: Duration::from_millis(100),
             reconnect: Reconnect::default(),
         }
+    }
+}
+
+/// Spells out what `org_id: None` means: the server takes the token's org.
+impl fmt::Debug for WorkflowWorkerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let org_id = self
+            .org_id
+            .map_or_else(|| "token's org".to_string(), |org| org.to_string());
+        f.debug_struct("WorkflowWorkerConfig")
+            .field("worker_id", &self.worker_id)
+            .field("org_id", &format_args!("{org_id}"))
+            .field("queue", &self.queue)
+            .field("max_concurrent", &self.max_concurrent)
+            .field("no_work_backoff", &self.no_work_backoff)
+            .field("reconnect", &self.reconnect)
+            .finish()
     }
 }
 
@@ -150,5 +168,19 @@ impl Poller for WorkflowWorker {
 
     fn state(&self) -> &watch::Sender<ConnectionState> {
         &self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_says_where_the_org_comes_from() {
+        let mut config = WorkflowWorkerConfig::default();
+        assert!(format!("{config:?}").contains("org_id: token's org,"));
+        let org = Uuid::from_u128(7);
+        config.org_id = Some(org);
+        assert!(format!("{config:?}").contains(&format!("org_id: {org},")));
     }
 }

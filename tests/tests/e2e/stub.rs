@@ -1,5 +1,7 @@
-//! `SubscribeToNotifications` (Option B): accepted, never sends an event,
-//! ends the stream after 30 seconds. Tested with paused tokio time.
+//! The reference server's `SubscribeToNotifications` (Option B): accepted,
+//! never sends an event, ends the stream after 30 seconds. Tested with
+//! paused tokio time. (It lives here, not with the server's own tests, which
+//! are the same text before and after the migration.)
 
 use std::sync::Arc;
 use std::time::Duration;

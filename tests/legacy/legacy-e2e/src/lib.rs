@@ -1,0 +1,3 @@
+//! Tests only (`tests/`): the legacy server and SDK together show what the
+//! migration removes, notifications waking workflow workers that sleep in
+//! their poll backoff.

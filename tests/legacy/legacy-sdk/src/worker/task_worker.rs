@@ -1,0 +1,155 @@
+//! The task worker: polls tasks, runs them, reports completion or failure.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use super::{jittered, ConnectionState, Poller, Reconnect};
+use crate::client::{from_bytes, pb, to_bytes, FlovynClient};
+use crate::task::{DynTask, TaskContext};
+use crate::Result;
+
+/// Settings of a task worker.
+#[derive(Debug, Clone)]
+pub struct TaskWorkerConfig {
+    pub worker_id: String,
+    /// `None`: the server takes the token's org.
+    pub org_id: Option<Uuid>,
+    pub queue: String,
+    /// Tasks run at the same time.
+    pub max_concurrent: usize,
+    /// Longest sleep after an empty poll (the sleep is jittered down to half).
+    pub no_work_backoff: Duration,
+    /// Longest a task may run before it is reported as timed out.
+    pub task_timeout: Duration,
+    pub reconnect: Reconnect,
+}
+
+impl Default for TaskWorkerConfig {
+    fn default() -> Self {
+        TaskWorkerConfig {
+            worker_id: format!("worker-{}", Uuid::new_v4()),
+            org_id: None,
+            queue: "default".into(),
+            max_concurrent: 10,
+            no_work_backoff: Duration::from_millis(100),
+            task_timeout: Duration::from_secs(300),
+            reconnect: Reconnect::default(),
+        }
+    }
+}
+
+pub(crate) struct TaskWorker {
+    pub client: FlovynClient,
+    pub config: TaskWorkerConfig,
+    pub tasks: HashMap<String, Arc<dyn DynTask>>,
+    pub state: watch::Sender<ConnectionState>,
+    /// Polls sent, empty or not.
+    pub polls: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl TaskWorker {
+    async fn poll(&self) -> Result<Option<pb::TaskExecutionInfo>> {
+        let response = self
+            .client
+            .grpc
+            .tasks()
+            .poll_task(pb::PollTaskRequest {
+                worker_id: self.config.worker_id.clone(),
+                org_id: crate::client::org_text(self.config.org_id),
+                queue: self.config.queue.clone(),
+                timeout_seconds: 60,
+                ..Default::default()
+            })
+            .await?;
+        Ok(response.into_inner().task)
+    }
+
+    async fn execute(&self, task: pb::TaskExecutionInfo) -> Result<()> {
+        let task_id = Uuid::parse_str(&task.task_execution_id).map_err(|e| crate::Error::Decode(e.to_string()))?;
+        let outcome = match self.tasks.get(&task.kind) {
+            None => Err(format!("Task kind not found: {}", task.kind)),
+            Some(definition) => {
+                let ctx = TaskContext {
+                    grpc: self.client.grpc.clone(),
+                    task_id,
+                    attempt: task.execution_count,
+                    workflow_execution_id: Uuid::parse_str(&task.workflow_execution_id).ok(),
+                    cancelled: Arc::new(AtomicBool::new(false)),
+                };
+                let run = definition.run(ctx, from_bytes(&task.input));
+                let limit = definition.timeout().unwrap_or(self.config.task_timeout);
+                match tokio::time::timeout(limit, run).await {
+                    Ok(Ok(output)) => Ok(output),
+                    Ok(Err(err)) => Err(err.to_string()),
+                    Err(_) => Err("Task execution timed out".to_string()),
+                }
+            }
+        };
+        let mut client = self.client.grpc.tasks();
+        match outcome {
+            Ok(output) => {
+                client
+                    .complete_task(pb::CompleteTaskRequest {
+                        task_execution_id: task.task_execution_id,
+                        output: to_bytes(&output)?,
+                    })
+                    .await?;
+            }
+            Err(error) => {
+                client
+                    .fail_task(pb::FailTaskRequest {
+                        task_execution_id: task.task_execution_id,
+                        error,
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Poller for TaskWorker {
+    /// Polls once (when a permit is free): a task is run in the background;
+    /// no task means a sleep of the jittered backoff.
+    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
+        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
+        let polled = self.poll().await?;
+        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match polled {
+            Some(task) => {
+                let worker = self.clone();
+                running.spawn(async move {
+                    if let Err(err) = worker.execute(task).await {
+                        tracing::warn!(error = %err, "task outcome could not be reported");
+                    }
+                    drop(permit);
+                });
+                Ok(())
+            }
+            None => {
+                // No task available: wait before the next poll.
+                drop(permit);
+                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn max_concurrent(&self) -> usize {
+        self.config.max_concurrent
+    }
+
+    fn reconnect(&self) -> Reconnect {
+        self.config.reconnect
+    }
+
+    fn state(&self) -> &watch::Sender<ConnectionState> {
+        &self.state
+    }
+}

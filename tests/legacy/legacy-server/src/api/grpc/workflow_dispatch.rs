@@ -1,0 +1,335 @@
+//! `flovyn.v1.WorkflowDispatch`: polling, starting workflows, histories,
+//! submissions; `SubscribeToNotifications` kept as the design's Option B
+//! stub for SDKs from before the migration.
+
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::pb::workflow_dispatch_server::WorkflowDispatch;
+use super::pb::{self, workflow_command::CommandData};
+use super::{org_of, parse_json, parse_uuid, principal, to_bytes, GrpcState};
+use crate::service::commands::{Command, SubmitStatus};
+use crate::service::workflow_launcher::StartWorkflow;
+
+pub struct WorkflowDispatchService {
+    state: GrpcState,
+}
+
+impl WorkflowDispatchService {
+    pub fn new(state: GrpcState) -> Self {
+        WorkflowDispatchService { state }
+    }
+
+    fn json(&self, bytes: &[u8], field: &str) -> Result<serde_json::Value, Status> {
+        parse_json(bytes, field, self.state.max_payload_bytes)
+    }
+
+    /// Decodes one command; `index` names it in errors.
+    fn command(&self, index: usize, command: pb::WorkflowCommand) -> Result<Command, Status> {
+        let field = |name: &str| format!("commands[{index}].{name}");
+        let missing = || Status::invalid_argument(format!("commands[{index}]: command_type without its payload"));
+        let kind = pb::CommandType::try_from(command.command_type).map_err(|_| {
+            Status::invalid_argument(format!(
+                "{}: unknown value {}",
+                field("command_type"),
+                command.command_type
+            ))
+        })?;
+        let data = command.command_data;
+        Ok(match (kind, data) {
+            (pb::CommandType::Unspecified, _) => Command::Ignored,
+            (pb::CommandType::RecordOperation, Some(CommandData::RecordOperation(c))) => Command::RecordOperation {
+                result: self.json(&c.result, &field("record_operation.result"))?,
+                name: c.operation_name,
+            },
+            (pb::CommandType::SetState, Some(CommandData::SetState(c))) => Command::SetState {
+                value: self.json(&c.value, &field("set_state.value"))?,
+                key: c.key,
+            },
+            (pb::CommandType::ClearState, Some(CommandData::ClearState(c))) => Command::ClearState { key: c.key },
+            (pb::CommandType::ScheduleTask, Some(CommandData::ScheduleTask(c))) => Command::ScheduleTask {
+                task_id: parse_uuid(&c.task_execution_id, &field("schedule_task.task_execution_id"))?,
+                input: self.json(&c.input, &field("schedule_task.input"))?,
+                kind: c.kind,
+                max_retries: c.max_retries,
+                timeout_ms: c.timeout_ms,
+                queue: c.queue,
+            },
+            (pb::CommandType::CompleteWorkflow, Some(CommandData::CompleteWorkflow(c))) => Command::CompleteWorkflow {
+                output: self.json(&c.output, &field("complete_workflow.output"))?,
+            },
+            (pb::CommandType::FailWorkflow, Some(CommandData::FailWorkflow(c))) => Command::FailWorkflow {
+                error: c.error,
+                stack_trace: c.stack_trace,
+                failure_type: c.failure_type,
+            },
+            (pb::CommandType::SuspendWorkflow, Some(CommandData::SuspendWorkflow(c))) => {
+                Command::SuspendWorkflow { reason: c.reason }
+            }
+            (pb::CommandType::CancelWorkflow, Some(CommandData::CancelWorkflow(c))) => {
+                Command::CancelWorkflow { reason: c.reason }
+            }
+            (pb::CommandType::StartTimer, Some(CommandData::StartTimer(c))) => Command::StartTimer {
+                timer_id: c.timer_id,
+                duration_ms: c.duration_ms,
+            },
+            (pb::CommandType::CancelTimer, Some(CommandData::CancelTimer(c))) => {
+                Command::CancelTimer { timer_id: c.timer_id }
+            }
+            (pb::CommandType::CreatePromise, Some(CommandData::CreatePromise(c))) => {
+                if c.promise_id.is_empty() {
+                    return Err(Status::invalid_argument(format!(
+                        "{} is required",
+                        field("create_promise.promise_id")
+                    )));
+                }
+                Command::CreatePromise {
+                    name: c.promise_id,
+                    timeout_ms: c.timeout_ms,
+                }
+            }
+            (pb::CommandType::ResolvePromise, Some(CommandData::ResolvePromise(c))) => Command::ResolvePromise {
+                value: self.json(&c.value, &field("resolve_promise.value"))?,
+                promise_id: c.promise_id,
+            },
+            (pb::CommandType::ScheduleChildWorkflow, Some(CommandData::ScheduleChildWorkflow(c))) => {
+                let kind = c.workflow_kind.filter(|k| !k.is_empty()).ok_or_else(|| {
+                    Status::invalid_argument(format!(
+                        "{} is required",
+                        field("schedule_child_workflow.workflow_kind")
+                    ))
+                })?;
+                Command::ScheduleChildWorkflow {
+                    child_id: parse_uuid(
+                        &c.child_workflow_execution_id,
+                        &field("schedule_child_workflow.child_workflow_execution_id"),
+                    )?,
+                    input: self.json(&c.input, &field("schedule_child_workflow.input"))?,
+                    name: c.child_execution_name,
+                    kind,
+                    queue: c.queue,
+                }
+            }
+            (pb::CommandType::RequestCancelChildWorkflow, Some(CommandData::RequestCancelChildWorkflow(c))) => {
+                Command::RequestCancelChildWorkflow {
+                    child_id: parse_uuid(
+                        &c.child_workflow_execution_id,
+                        &field("request_cancel_child_workflow.child_workflow_execution_id"),
+                    )?,
+                    reason: c.reason,
+                }
+            }
+            (_, _) => return Err(missing()),
+        })
+    }
+}
+
+fn submit_status(value: i32) -> Result<SubmitStatus, Status> {
+    Ok(match pb::WorkflowStatus::try_from(value) {
+        Ok(pb::WorkflowStatus::Unspecified) => SubmitStatus::Unspecified,
+        Ok(pb::WorkflowStatus::Running) => SubmitStatus::Running,
+        Ok(pb::WorkflowStatus::Suspended) => SubmitStatus::Suspended,
+        Ok(pb::WorkflowStatus::Completed) => SubmitStatus::Completed,
+        Ok(pb::WorkflowStatus::Cancelled) => SubmitStatus::Cancelled,
+        Ok(pb::WorkflowStatus::Failed) => SubmitStatus::Failed,
+        Err(_) => return Err(Status::invalid_argument(format!("status: unknown value {value}"))),
+    })
+}
+
+#[tonic::async_trait]
+impl WorkflowDispatch for WorkflowDispatchService {
+    type SubscribeToNotificationsStream = ReceiverStream<Result<pb::WorkAvailableEvent, Status>>;
+
+    async fn poll_workflow(&self, request: Request<pb::PollRequest>) -> Result<Response<pb::PollResponse>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let org_id = org_of(&principal, &req.org_id, "org_id")?;
+        let task = self.state.services.poll_workflow(org_id, &req.queue).await?;
+        let workflow_execution = task.map(|t| {
+            let w = t.workflow;
+            pb::WorkflowExecution {
+                id: w.id.to_string(),
+                kind: w.kind,
+                org_id: w.org_id.to_string(),
+                input: to_bytes(&w.input),
+                queue: w.queue,
+                priority_ms: w.priority_ms,
+                created_at_ms: w.created_at,
+                current_sequence: t.current_sequence,
+                workflow_task_time_millis: w.task_time_ms,
+                ..Default::default()
+            }
+        });
+        Ok(Response::new(pb::PollResponse {
+            workflow_execution,
+            traceparent: String::new(),
+        }))
+    }
+
+    async fn subscribe_to_notifications(
+        &self,
+        request: Request<pb::SubscriptionRequest>,
+    ) -> Result<Response<Self::SubscribeToNotificationsStream>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let org_id = org_of(&principal, &req.org_id, "org_id")?;
+        let queue = if req.queue.is_empty() {
+            "default".to_string()
+        } else {
+            req.queue
+        };
+        let mut notifications = self.state.notifier.subscribe();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<pb::WorkAvailableEvent, Status>>(16);
+        tracing::debug!(worker_id = %req.worker_id, %org_id, %queue, "worker subscribed to notifications");
+        tokio::spawn(async move {
+            loop {
+                match notifications.recv().await {
+                    Ok(n) if n.org_id == org_id && (n.queue.is_empty() || n.queue == queue) => {
+                        let event = pb::WorkAvailableEvent {
+                            org_id: n.org_id.to_string(),
+                            queue: queue.clone(),
+                            timestamp_ms: crate::service::now_ms(),
+                        };
+                        if tx.send(Ok(event)).await.is_err() {
+                            return; // the worker went away
+                        }
+                    }
+                    Ok(_) => {}
+                    // Missed some: the worker polls anyway.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn start_workflow(
+        &self,
+        request: Request<pb::StartWorkflowRequest>,
+    ) -> Result<Response<pb::StartWorkflowResponse>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let org_id = org_of(&principal, &req.org_id, "org_id")?;
+        if req.workflow_kind.is_empty() {
+            return Err(Status::invalid_argument("workflow_kind is required"));
+        }
+        let key_used = req.idempotency_key.is_some();
+        let queue = req.queue.clone();
+        let started = self
+            .state
+            .services
+            .start_workflow(StartWorkflow {
+                org_id,
+                input: self.json(&req.input, "input")?,
+                kind: req.workflow_kind,
+                queue: req.queue,
+                priority_seconds: req.priority_seconds,
+                idempotency_key: req.idempotency_key.filter(|k| !k.is_empty()),
+            })
+            .await?;
+        if started.created {
+            self.state.notifier.notify_work_available(org_id, &queue);
+        }
+        Ok(Response::new(pb::StartWorkflowResponse {
+            workflow_execution_id: started.id.to_string(),
+            idempotency_key_used: key_used,
+            idempotency_key_new: started.created,
+        }))
+    }
+
+    async fn get_visual_workflow_definition_by_id(
+        &self,
+        _request: Request<pb::GetVisualWorkflowDefinitionByIdRequest>,
+    ) -> Result<Response<pb::GetVisualWorkflowDefinitionByIdResponse>, Status> {
+        Err(Status::unimplemented(
+            "visual workflow definitions are not supported by this server",
+        ))
+    }
+
+    async fn start_child_workflow(
+        &self,
+        _request: Request<pb::StartChildWorkflowRequest>,
+    ) -> Result<Response<pb::StartChildWorkflowResponse>, Status> {
+        Err(Status::unimplemented(
+            "StartChildWorkflow is not supported by this server yet",
+        ))
+    }
+
+    async fn resolve_promise(&self, request: Request<pb::ResolvePromiseRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let value = self.json(&req.value, "value")?;
+        self.state
+            .services
+            .resolve_promise(principal.org_id, &req.promise_id, value)
+            .await?;
+        // The waiting workflow's queue is not known here: wake the org.
+        self.state.notifier.notify_work_available(principal.org_id, "");
+        Ok(Response::new(()))
+    }
+
+    async fn reject_promise(&self, request: Request<pb::RejectPromiseRequest>) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        self.state
+            .services
+            .reject_promise(principal.org_id, &req.promise_id, req.error)
+            .await?;
+        self.state.notifier.notify_work_available(principal.org_id, "");
+        Ok(Response::new(()))
+    }
+
+    async fn get_events(
+        &self,
+        request: Request<pb::GetEventsRequest>,
+    ) -> Result<Response<pb::GetEventsResponse>, Status> {
+        let principal = principal(&request)?;
+        let id = parse_uuid(&request.get_ref().workflow_execution_id, "workflow_execution_id")?;
+        let events = self.state.services.events(principal.org_id, id).await?;
+        let events = events
+            .into_iter()
+            .map(|e| pb::WorkflowEvent {
+                sequence_number: e.sequence_number,
+                event_type: e.event_type,
+                event_data: to_bytes(&e.data),
+            })
+            .collect();
+        Ok(Response::new(pb::GetEventsResponse { events }))
+    }
+
+    async fn submit_workflow_commands(
+        &self,
+        request: Request<pb::SubmitWorkflowCommandsRequest>,
+    ) -> Result<Response<()>, Status> {
+        let principal = principal(&request)?;
+        let req = request.into_inner();
+        let id = parse_uuid(&req.workflow_execution_id, "workflow_execution_id")?;
+        let status = submit_status(req.status)?;
+        let commands = req
+            .commands
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| self.command(i, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.state
+            .services
+            .submit_workflow_task(principal.org_id, id, commands, status)
+            .await?;
+        // Scheduled tasks, child workflows or a woken parent may be waiting.
+        self.state.notifier.notify_work_available(principal.org_id, "");
+        Ok(Response::new(()))
+    }
+
+    async fn report_execution_spans(
+        &self,
+        request: Request<pb::ReportExecutionSpansRequest>,
+    ) -> Result<Response<pb::ReportExecutionSpansResponse>, Status> {
+        principal(&request)?;
+        let accepted = request.get_ref().spans.len() as i32;
+        Ok(Response::new(pb::ReportExecutionSpansResponse {
+            accepted_count: accepted,
+            rejected_count: 0,
+        }))
+    }
+}

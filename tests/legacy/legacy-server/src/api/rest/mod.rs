@@ -1,0 +1,197 @@
+//! REST (axum): health, workflow trigger and reads, standalone tasks.
+//! JSON in and out; errors are `{"error": "..."}` with the status code
+//! decided in one place ([`ApiError`]). Same API keys as gRPC.
+
+pub mod promises;
+pub mod schedules;
+pub mod tasks;
+pub mod workflows;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::api::grpc::WorkerNotifier;
+use crate::auth::{Authenticator, Principal};
+use crate::service::{self, Services};
+
+/// State shared by the REST handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub notifier: Arc<WorkerNotifier>,
+    pub auth: Authenticator,
+    /// Org slug → org id, from the configuration.
+    pub org_slugs: HashMap<String, Uuid>,
+    pub max_payload_bytes: usize,
+}
+
+/// The router of every REST route.
+pub fn router(state: AppState) -> Router {
+    let limit = state.max_payload_bytes;
+    Router::new()
+        .route("/_/health", get(health))
+        .route("/api/workflows/{kind}", post(workflows::trigger))
+        .route("/api/orgs/{org}/workflow-executions/{id}", get(workflows::execution))
+        .route(
+            "/api/orgs/{org}/workflow-executions/{id}/events",
+            get(workflows::events),
+        )
+        .route("/api/tasks/{kind}", post(tasks::create))
+        .route("/api/promises/{id}/resolve", post(promises::resolve))
+        .route("/api/promises/{id}/reject", post(promises::reject))
+        .route("/api/schedules", post(schedules::create).get(schedules::list))
+        .route("/api/schedules/{id}", delete(schedules::delete))
+        .route("/api/schedules/{id}/pause", post(schedules::pause))
+        .route("/api/schedules/{id}/resume", post(schedules::resume))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// A REST error: status and message.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<service::Error> for ApiError {
+    fn from(err: service::Error) -> Self {
+        let status = match &err {
+            service::Error::InvalidArgument(_) => StatusCode::BAD_REQUEST,
+            service::Error::NotFound(_) => StatusCode::NOT_FOUND,
+            service::Error::FailedPrecondition(_) => StatusCode::CONFLICT,
+            service::Error::PermissionDenied(_) => StatusCode::FORBIDDEN,
+            service::Error::ResourceExhausted(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            service::Error::Unimplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %err, "internal error");
+            "internal error".to_string()
+        } else {
+            err.to_string()
+        };
+        ApiError { status, message }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+impl AppState {
+    /// The caller, from `Authorization: Bearer <key>`.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+        let header = headers.get("authorization").and_then(|v| v.to_str().ok());
+        self.auth
+            .authenticate(header)
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))
+    }
+
+    /// The org named by a path slug, which must be the caller's.
+    pub fn org(&self, principal: &Principal, slug: &str) -> Result<Uuid, ApiError> {
+        let org = self
+            .org_slugs
+            .get(slug)
+            .copied()
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("org {slug:?} not found")))?;
+        if org != principal.org_id {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("the key does not belong to org {slug:?}"),
+            ));
+        }
+        Ok(org)
+    }
+}
+
+/// A JSON request body (empty means `null`).
+pub fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body is not valid JSON: {e}")))
+}
+
+/// The optional `Idempotency-Key` header.
+pub fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `201 {"id", "created": true}` for something new, `200` with
+/// `"created": false` when an idempotency key found an existing one.
+pub fn created(id: Uuid, created: bool) -> (StatusCode, Json<Value>) {
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    (status, Json(json!({ "id": id, "created": created })))
+}
+
+/// A path id.
+pub fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("id is not a UUID: {id:?}")))
+}
+
+/// RFC 3339 text of an epoch-ms instant.
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_of_known_instants() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(super::rfc3339(1_767_225_600_123), "2026-01-01T00:00:00.123Z");
+        assert_eq!(super::rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,175 @@
+//! The Flovyn reference server: the migration's end state. Workers find
+//! work only by polling (`PollWorkflow`, `PollTask` claim the next ready
+//! item of their org and queue and answer at once); there is no notifier,
+//! no broadcast and no push channel. `SubscribeToNotifications` stays
+//! registered as a stub for SDKs from before the migration.
+//!
+//! Layout: [`config`] → [`storage`] (SQLite) → [`service`] (domain logic,
+//! no wire types) → [`api`] (gRPC and REST adapters); [`scheduler`] fires
+//! timers and reclaims expired leases. [`start`] runs it all.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod scheduler;
+pub mod service;
+pub mod storage;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::grpc::WorkerNotifier;
+use crate::config::Config;
+use crate::service::{Services, Settings};
+use crate::storage::sqlite::SqliteStorage;
+use crate::storage::{Org, Storage};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("storage: {0}")]
+    Storage(#[from] storage::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot create data folder {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+}
+
+/// A running server.
+pub struct RunningServer {
+    pub http_addr: SocketAddr,
+    pub grpc_addr: SocketAddr,
+    shutdown: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, stops the scheduler.
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        while self.tasks.join_next().await.is_some() {}
+    }
+
+    /// The token that stops the server when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until the server stops (after the token is cancelled).
+    pub async fn wait(mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Opens the database, binds both listeners and starts serving.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    config.validate()?;
+    let data_dir = &config.server.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let storage = Arc::new(SqliteStorage::open(&data_dir.join("flovyn.db")).await?);
+    let mut tx = storage.begin().await?;
+    for org in &config.orgs {
+        tx.upsert_org(&Org {
+            id: org.id,
+            name: org.name.clone(),
+            slug: org.slug.clone(),
+        })
+        .await?;
+    }
+    tx.commit().await?;
+
+    let settings = Settings {
+        workflow_lease: Duration::from_secs(config.server.workflow_lease_seconds),
+        task_lease: Duration::from_secs(config.server.task_lease_seconds),
+        ..Settings::default()
+    };
+    // One notifier for the whole server: gRPC and REST handlers and the
+    // services all tell it when work becomes available.
+    let notifier = Arc::new(WorkerNotifier::new());
+    let services = Services::new(storage, settings, notifier.clone());
+    let auth = auth::Authenticator::new(&config);
+
+    let bind = |port: u16| SocketAddr::new(config.server.bind_address, port);
+    let grpc_listener = listen(bind(config.server.grpc_port)).await?;
+    let http_listener = listen(bind(config.server.http_port)).await?;
+    let grpc_addr = grpc_listener.local_addr().map_err(|source| StartError::Bind {
+        addr: bind(config.server.grpc_port),
+        source,
+    })?;
+    let http_addr = http_listener.local_addr().map_err(|source| StartError::Bind {
+        addr: bind(config.server.http_port),
+        source,
+    })?;
+
+    let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    let grpc_state = api::grpc::GrpcState {
+        services: services.clone(),
+        notifier: notifier.clone(),
+        max_payload_bytes: config.server.max_payload_bytes,
+    };
+    let token = shutdown.clone();
+    let grpc_auth = auth.clone();
+    tasks.spawn(async move {
+        let stop = token.clone();
+        if let Err(err) = api::grpc::serve(
+            grpc_state,
+            grpc_auth,
+            grpc_listener,
+            async move { stop.cancelled().await },
+        )
+        .await
+        {
+            tracing::error!(error = %err, "gRPC server failed");
+            token.cancel();
+        }
+    });
+    let app_state = api::rest::AppState {
+        services: services.clone(),
+        notifier,
+        auth,
+        org_slugs: config
+            .orgs
+            .iter()
+            .map(|o| (o.slug.clone(), o.id))
+            .collect::<HashMap<_, _>>(),
+        max_payload_bytes: config.server.max_payload_bytes,
+    };
+    let token = shutdown.clone();
+    tasks.spawn(async move {
+        let stop = token.clone();
+        let app = api::rest::router(app_state);
+        if let Err(err) = axum::serve(http_listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+        {
+            tracing::error!(error = %err, "HTTP server failed");
+            token.cancel();
+        }
+    });
+    tasks.spawn(scheduler::run(services.clone(), shutdown.clone()));
+
+    Ok(RunningServer {
+        http_addr,
+        grpc_addr,
+        shutdown,
+        tasks,
+    })
+}
+
+async fn listen(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}

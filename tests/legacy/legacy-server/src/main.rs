@@ -1,0 +1,89 @@
+//! `reference-server`: configuration, tracing, serve until Ctrl-C/SIGTERM.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use reference_server::config::Config;
+
+/// The Flovyn reference server (polling-only dispatch).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// TOML configuration file (also `CONFIG_FILE`).
+    #[arg(long, env = "CONFIG_FILE")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    config.apply_env(|k| std::env::var(k).ok())?;
+    // One thread serves best on small machines: the database work runs on
+    // the SQLite driver's own thread, and cross-thread wake-ups cost more
+    // than they give (docs/performance.md).
+    let runtime = match config.server.runtime_threads {
+        0 | 1 => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()?,
+    };
+    runtime.block_on(serve(config))
+}
+
+async fn serve(mut config: Config) -> anyhow::Result<()> {
+    let dev = config.ensure_dev_org()?;
+    let server = reference_server::start(config.clone())
+        .await
+        .context("starting the server")?;
+
+    // A closed stdout must not stop the server: write errors are ignored.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "gRPC listening on {}", server.grpc_addr);
+    let _ = writeln!(out, "HTTP listening on {}", server.http_addr);
+    if dev {
+        let org = &config.orgs[0];
+        let keys = &config.auth.static_api_key.keys;
+        let _ = writeln!(out, "development org: {} (slug {})", org.id, org.slug);
+        let _ = writeln!(out, "worker token:    {}", keys[keys.len() - 2].key);
+        let _ = writeln!(out, "REST API key:    {}", keys[keys.len() - 1].key);
+        let path = config.server.data_dir.join("dev-credentials.toml");
+        let _ = writeln!(out, "(kept in {})", path.display());
+    }
+    let _ = out.flush();
+    drop(out);
+
+    let token = server.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+    server.wait().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

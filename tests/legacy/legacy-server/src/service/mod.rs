@@ -1,0 +1,102 @@
+//! Domain logic: what each request does to the durable state. Knows
+//! [`Storage`] and nothing of HTTP, gRPC or SQL. Every operation runs in one
+//! storage transaction.
+//!
+//! Dispatch is polling only: work that becomes available is marked
+//! pollable in storage (status `PENDING`), and the next poll of its
+//! (org, queue) claims it. Nothing is pushed to workers.
+
+pub mod commands;
+pub mod dispatch;
+pub mod promise_resolver;
+pub mod schedule;
+pub mod schedules;
+pub mod task_execution;
+pub mod task_launcher;
+pub mod wakeup;
+pub mod workers;
+pub mod workflow_launcher;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::grpc::WorkerNotifier;
+use crate::storage::{self, Storage};
+
+/// Service failures, mapped to gRPC and HTTP in exactly one place each.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    #[error("{0}")]
+    ResourceExhausted(String),
+    #[error("{0}")]
+    Unimplemented(String),
+    #[error("storage: {0}")]
+    Storage(#[from] storage::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Tunables of dispatch.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a polled workflow task stays handed out without a submission.
+    pub workflow_lease: Duration,
+    /// How long a polled task stays handed out without completion.
+    pub task_lease: Duration,
+    /// Retries of a task when the request does not say (fact sheet 5.3).
+    pub default_max_retries: i32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            workflow_lease: Duration::from_secs(60),
+            task_lease: Duration::from_secs(300),
+            default_max_retries: 3,
+        }
+    }
+}
+
+/// The services, sharing one storage handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub storage: Arc<dyn Storage>,
+    pub settings: Arc<Settings>,
+    /// Told about every new due instant (timers, leases) so the scheduler
+    /// wakes in time.
+    pub alarm: Arc<schedule::Alarm>,
+    /// Wakes subscribed workers when work becomes available.
+    pub notifier: Arc<WorkerNotifier>,
+}
+
+impl Services {
+    pub fn new(storage: Arc<dyn Storage>, settings: Settings, notifier: Arc<WorkerNotifier>) -> Self {
+        Services {
+            storage,
+            settings: Arc::new(settings),
+            alarm: Arc::new(schedule::Alarm::default()),
+            notifier,
+        }
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// `lease` from `now`, in epoch ms.
+fn lease_until(now: i64, lease: Duration) -> i64 {
+    now + lease.as_millis() as i64
+}

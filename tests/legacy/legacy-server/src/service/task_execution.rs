@@ -1,0 +1,196 @@
+//! Task execution: claiming a task (poll), completing it, failing it
+//! (re-queued while retries remain, `TASK_FAILED` on the owning workflow
+//! when they run out). A completion wakes the owning workflow.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{lease_until, now_ms, wakeup, Error, Result, Services};
+use crate::api::grpc::WorkerNotifier;
+use crate::storage::{Task, TaskStatus, Tx, Work};
+
+impl Services {
+    /// Claims the next pollable task of (org, queue), if any; answers at once.
+    pub async fn poll_task(&self, org_id: Uuid, queue: &str) -> Result<Option<Task>> {
+        let queue = if queue.is_empty() { "default" } else { queue };
+        if !self.storage.has_ready(Work::Task, org_id, queue).await? {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let mut tx = self.storage.begin().await?;
+        let lease = lease_until(now, self.settings.task_lease);
+        let task = tx.claim_task(org_id, queue, now, lease).await?;
+        if task.is_some() {
+            tx.commit().await?;
+            self.alarm.due_at(lease);
+        }
+        Ok(task)
+    }
+
+    /// Records a task's result. Completing a task that already finished is
+    /// accepted and changes nothing (a late or repeated report).
+    pub async fn complete_task(&self, org_id: Uuid, task_id: Uuid, output: Value) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.storage.begin().await?;
+        let mut task = owned_task(&mut *tx, org_id, task_id).await?;
+        match task.status {
+            TaskStatus::Completed => return Ok(()),
+            TaskStatus::Failed => {
+                return Err(Error::FailedPrecondition(format!("task {task_id} already failed")));
+            }
+            TaskStatus::Pending | TaskStatus::Running => {}
+        }
+        task.status = TaskStatus::Completed;
+        task.output = Some(output.clone());
+        task.lease_until = None;
+        task.completed_at = Some(now);
+        tx.update_task(&task).await?;
+        if let Some(workflow_id) = task.workflow_execution_id {
+            let data = json!({ "taskExecutionId": task_id, "result": output, "output": output });
+            wakeup::wake(&mut *tx, workflow_id, "TASK_COMPLETED", &data, now, &self.notifier).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: back to the queue while retries remain,
+    /// otherwise failed for good and reported to the owning workflow.
+    pub async fn fail_task(&self, org_id: Uuid, task_id: Uuid, error: String) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.storage.begin().await?;
+        let task = owned_task(&mut *tx, org_id, task_id).await?;
+        match task.status {
+            TaskStatus::Failed => return Ok(()),
+            TaskStatus::Completed => {
+                return Err(Error::FailedPrecondition(format!("task {task_id} already completed")));
+            }
+            TaskStatus::Pending | TaskStatus::Running => {}
+        }
+        let queue = task.queue.clone();
+        fail_attempt(&mut *tx, task, error, now, &self.notifier).await?;
+        tx.commit().await?;
+        // A retry is pollable again.
+        self.notifier.notify_work_available(org_id, &queue);
+        Ok(())
+    }
+
+    /// Cancels a task that has not finished: it fails for good (a waiting
+    /// workflow sees `TASK_FAILED`, the only failure it understands), and
+    /// its worker learns it from its next heartbeat.
+    pub async fn cancel_task(&self, org_id: Uuid, task_id: Uuid) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.storage.begin().await?;
+        let mut task = owned_task(&mut *tx, org_id, task_id).await?;
+        if matches!(task.status, TaskStatus::Completed | TaskStatus::Failed) {
+            return Err(Error::FailedPrecondition(format!(
+                "task {task_id} already {}",
+                task.status.as_str().to_ascii_lowercase()
+            )));
+        }
+        task.max_retries = 0;
+        task.execution_count = task.execution_count.max(1);
+        fail_attempt(&mut *tx, task, "Task cancelled".into(), now, &self.notifier).await?;
+        tx.commit().await?;
+        self.notifier.notify_work_available(org_id, "");
+        Ok(())
+    }
+
+    /// A running task's heartbeat; an error tells the worker the task is no
+    /// longer its to run (cancelled, finished or handed to another worker).
+    pub async fn task_heartbeat(&self, org_id: Uuid, task_id: Uuid) -> Result<()> {
+        let mut tx = self.storage.read().await?;
+        let task = owned_task(&mut *tx, org_id, task_id).await?;
+        if task.status != TaskStatus::Running {
+            return Err(Error::FailedPrecondition(format!(
+                "task {task_id} is {}, not running",
+                task.status.as_str().to_ascii_lowercase()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Running tasks whose lease or attempt timeout passed: each counts as
+    /// a failed attempt (retried while retries remain). Returns how many.
+    pub async fn expire_tasks(&self, limit: i64) -> Result<usize> {
+        let now = now_ms();
+        let mut tx = self.storage.begin().await?;
+        let expired = tx.expired_tasks(now, limit).await?;
+        let count = expired.len();
+        for task in expired {
+            let error = match task.timeout_ms {
+                Some(ms) => format!("Task execution timed out after {ms} ms"),
+                None => "Task lease expired: its worker stopped reporting".to_string(),
+            };
+            self.notifier.notify_work_available(task.org_id, &task.queue);
+            fail_attempt(&mut *tx, task, error, now, &self.notifier).await?;
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    pub async fn task_state(&self, org_id: Uuid, task_id: Uuid, key: &str) -> Result<Option<Value>> {
+        let mut tx = self.storage.read().await?;
+        owned_task(&mut *tx, org_id, task_id).await?;
+        Ok(tx.task_state(task_id, key).await?)
+    }
+
+    pub async fn set_task_state(&self, org_id: Uuid, task_id: Uuid, key: &str, value: Value) -> Result<()> {
+        if key.is_empty() {
+            return Err(Error::InvalidArgument("key is required".into()));
+        }
+        let mut tx = self.storage.begin().await?;
+        owned_task(&mut *tx, org_id, task_id).await?;
+        tx.set_task_state(task_id, key, &value).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Clears one key, or all of them with `None`.
+    pub async fn clear_task_state(&self, org_id: Uuid, task_id: Uuid, key: Option<&str>) -> Result<()> {
+        let mut tx = self.storage.begin().await?;
+        owned_task(&mut *tx, org_id, task_id).await?;
+        tx.clear_task_state(task_id, key).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn task_state_keys(&self, org_id: Uuid, task_id: Uuid) -> Result<Vec<String>> {
+        let mut tx = self.storage.read().await?;
+        owned_task(&mut *tx, org_id, task_id).await?;
+        Ok(tx.task_state_keys(task_id).await?)
+    }
+}
+
+/// One failed attempt: retried while `execution_count <= max_retries`
+/// (`max_retries` counts retries after the first attempt), otherwise final.
+async fn fail_attempt(
+    tx: &mut dyn Tx,
+    mut task: Task,
+    error: String,
+    now: i64,
+    notifier: &WorkerNotifier,
+) -> Result<()> {
+    task.error = Some(error.clone());
+    task.lease_until = None;
+    if task.execution_count <= task.max_retries {
+        task.status = TaskStatus::Pending;
+        task.ready_at = now;
+        tx.update_task(&task).await?;
+        return Ok(());
+    }
+    task.status = TaskStatus::Failed;
+    task.completed_at = Some(now);
+    tx.update_task(&task).await?;
+    if let Some(workflow_id) = task.workflow_execution_id {
+        let data = json!({ "taskExecutionId": task.id, "error": error });
+        wakeup::wake(tx, workflow_id, "TASK_FAILED", &data, now, notifier).await?;
+    }
+    Ok(())
+}
+
+async fn owned_task(tx: &mut dyn Tx, org_id: Uuid, id: Uuid) -> Result<Task> {
+    match tx.task(id).await? {
+        Some(t) if t.org_id == org_id => Ok(t),
+        _ => Err(Error::NotFound(format!("task execution {id} not found"))),
+    }
+}
