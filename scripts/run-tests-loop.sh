@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The flakiness check: builds once, then runs the whole test suite (the main
-# workspace and tests/legacy) N times, never stopping at a failure, and
+# workspace, tests/legacy, and the server's suites on a throwaway PostgreSQL
+# cluster, as scripts/test.sh does) N times, never stopping at a failure, and
 # prints which tests failed, in how many runs, and how they failed first.
 #
 #   bash scripts/run-tests-loop.sh 10
@@ -213,6 +214,15 @@ run_suite() {
         cargo test --workspace --locked --no-fail-fast) || code=$?
       echo "$MARK exit $code"
     fi
+    if [ -n "${FLOVYN_TEST_POSTGRES_URL:-}" ]; then
+      echo "$MARK workspace . (PostgreSQL)"
+      code=0
+      FLOVYN_TEST_BACKEND=postgres cargo test --locked --no-fail-fast -p reference-server -p workspace-tests \
+        || code=$?
+      FLOVYN_TEST_BACKEND=postgres cargo test --locked --no-fail-fast -p reference-server --test replicas \
+        || code=$?
+      echo "$MARK exit $code"
+    fi
   } >"$log" 2>&1 </dev/null
 }
 
@@ -221,6 +231,7 @@ build() {
   local log=$1 code=0
   {
     cargo test --workspace --locked --no-run || code=$?
+    [ "$code" -ne 0 ] || cargo test --locked --no-run -p reference-server --test replicas || code=$?
     if [ "$code" -eq 0 ] && [ -f tests/legacy/Cargo.toml ]; then
       (cd tests/legacy && CARGO_TARGET_DIR="$root/target" cargo test --workspace --locked --no-run) || code=$?
     fi
@@ -237,6 +248,12 @@ main() {
   root=$(pwd)
   logdir=$(mktemp -d "${TMPDIR:-/tmp}/run-tests-loop.XXXXXX")
   echo "Logs: $logdir"
+
+  # The PostgreSQL phase of scripts/test.sh, on one cluster for all runs.
+  # shellcheck source=scripts/postgres.sh
+  source scripts/postgres.sh
+  trap stop_postgres EXIT
+  start_postgres
 
   echo "Building the test binaries (log: $logdir/build.log) ..."
   if ! build "$logdir/build.log"; then

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of both workspaces (the main one and the before-state
-# pair in tests/legacy), on a fresh machine too: cargo builds everything it
-# needs, into the one target folder. Snapshot mismatches fail (insta never
-# writes here), and a .snap file that no test references fails the run as
-# well. Arguments go to both `cargo test` runs (e.g. a test name filter).
+# pair in tests/legacy), then the server's tests on PostgreSQL, on a fresh
+# machine too: cargo builds everything it needs into the one target folder,
+# and PostgreSQL is installed and started when needed. Snapshot mismatches
+# fail (insta never writes here), and a .snap file that no test references
+# fails the run as well. Arguments go to every `cargo test` run (e.g. a
+# test name filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -13,6 +15,16 @@ trap 'rm -f "$refs"' EXIT
 
 INSTA_UPDATE=no INSTA_SNAPSHOT_REFERENCES_FILE="$refs" cargo test --workspace --locked "$@"
 (cd tests/legacy && CARGO_TARGET_DIR="$root/target" cargo test --workspace --locked "$@")
+
+# The server's storage and integration tests again, on PostgreSQL: a
+# throwaway cluster (installed from the distribution's packages when
+# missing), one schema per test.
+source scripts/postgres.sh
+trap 'stop_postgres; rm -f "$refs"' EXIT
+start_postgres
+FLOVYN_TEST_BACKEND=postgres cargo test --locked -p reference-server -p workspace-tests "$@"
+# Two server processes on one database (PostgreSQL only).
+FLOVYN_TEST_BACKEND=postgres cargo test --locked -p reference-server --test replicas "$@"
 
 # Only meaningful for a full run (no test filter given).
 if [ "$#" -eq 0 ]; then

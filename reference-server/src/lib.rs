@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::service::{Services, Settings};
+use crate::storage::postgres::PgStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{Org, Storage};
 
@@ -76,7 +77,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         path: data_dir.display().to_string(),
         source,
     })?;
-    let storage = Arc::new(SqliteStorage::open(&data_dir.join("flovyn.db")).await?);
+    let storage: Arc<dyn Storage> = match &config.database.url {
+        Some(url) => Arc::new(PgStorage::connect(url).await?),
+        None => Arc::new(SqliteStorage::open(&data_dir.join("flovyn.db")).await?),
+    };
     let mut tx = storage.begin().await?;
     for org in &config.orgs {
         tx.upsert_org(&Org {

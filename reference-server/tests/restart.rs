@@ -1,9 +1,6 @@
 //! The real binary killed with SIGKILL in the middle of workflows and
 //! started again on the same database: no acknowledged work is lost.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reference_server::api::grpc::pb;
@@ -11,43 +8,8 @@ use serde_json::json;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
+use crate::process::{database_section, spawn};
 use crate::util::{self, Bearer};
-
-struct Process {
-    child: Child,
-    grpc: String,
-}
-
-/// The server binary: the one named after this package, built by cargo
-/// next to the test executable (`target/<profile>/deps/..`).
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    profile_dir.join(env!("CARGO_PKG_NAME"))
-}
-
-/// Starts the binary and waits for it to print its gRPC address.
-fn spawn(config: &Path) -> Process {
-    let mut child = Command::new(server_binary())
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let grpc = loop {
-        let line = lines.next().expect("the server prints its addresses").unwrap();
-        if let Some(addr) = line.strip_prefix("gRPC listening on ") {
-            break format!("http://{addr}");
-        }
-    };
-    // Keep draining stdout so the server never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Process { child, grpc }
-}
 
 async fn dispatch(
     grpc: &str,
@@ -70,8 +32,9 @@ async fn sigkill_mid_workflow_loses_no_accepted_work() {
         format!(
             "[server]\nhttp_port = 0\ngrpc_port = 0\ndata_dir = {data:?}\nworkflow_lease_seconds = 1\n\n\
              [[orgs]]\nid = \"{org}\"\nname = \"t\"\nslug = \"t\"\n\n\
-             [auth.static_api_key]\nkeys = [{{ key = \"{token}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"w\" }}]\n",
+             [auth.static_api_key]\nkeys = [{{ key = \"{token}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"w\" }}]\n{database}",
             data = dir.path().join("data").display().to_string(),
+            database = database_section().await,
         ),
     )
     .unwrap();
@@ -228,8 +191,9 @@ async fn sdk_workflows_survive_a_server_sigkill() {
         format!(
             "[server]\nhttp_port = 0\ngrpc_port = {port}\ndata_dir = {data:?}\nworkflow_lease_seconds = 2\ntask_lease_seconds = 2\n\n\
              [[orgs]]\nid = \"{org}\"\nname = \"t\"\nslug = \"t\"\n\n\
-             [auth.static_api_key]\nkeys = [{{ key = \"{token}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"w\" }}]\n",
+             [auth.static_api_key]\nkeys = [{{ key = \"{token}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"w\" }}]\n{database}",
             data = dir.path().join("data").display().to_string(),
+            database = database_section().await,
         ),
     )
     .unwrap();

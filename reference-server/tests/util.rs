@@ -78,6 +78,7 @@ impl TestServer {
                 role: None,
             });
         }
+        config.database.url = reference_server::storage::postgres::test_database_url().await;
         tune(&mut config);
         let server = reference_server::start(config).await.unwrap();
         let channel = Channel::from_shared(format!("http://{}", server.grpc_addr))

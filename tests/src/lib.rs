@@ -51,6 +51,7 @@ impl Env {
                 role: None,
             });
         }
+        config.database.url = reference_server::storage::postgres::test_database_url().await;
         tune(&mut config);
         let server = reference_server::start(config).await.unwrap();
         Env {

@@ -5,6 +5,7 @@
 //! applied, and what a commit acknowledged survives a crash. The trait deals
 //! in domain types only; SQL rows stay in the implementations.
 
+pub mod postgres;
 mod rows;
 pub mod sqlite;
 

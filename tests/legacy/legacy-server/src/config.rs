@@ -19,6 +19,19 @@ pub struct Config {
     pub orgs: Vec<OrgConfig>,
     #[serde(default)]
     pub auth: AuthConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+}
+
+/// Where the state lives: SQLite in `server.data_dir` unless a PostgreSQL
+/// URL is given.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://user:password@host:port/database` (also `DATABASE_URL`
+    /// and `--database-url`). Several servers on one database share the
+    /// work.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -156,6 +169,9 @@ impl Config {
                 value: v.clone(),
                 message: e.to_string(),
             })?;
+        }
+        if let Some(v) = get("DATABASE_URL").filter(|v| !v.is_empty()) {
+            self.database.url = Some(v);
         }
         if let Some(v) = get("BIND_ADDRESS") {
             self.server.bind_address = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {

@@ -14,6 +14,10 @@ struct Args {
     /// TOML configuration file (also `CONFIG_FILE`).
     #[arg(long, env = "CONFIG_FILE")]
     config: Option<PathBuf>,
+    /// PostgreSQL instead of SQLite: `postgres://user:password@host/db`
+    /// (also `DATABASE_URL`, or `[database] url` in the file).
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -26,6 +30,9 @@ fn main() -> anyhow::Result<()> {
         None => Config::default(),
     };
     config.apply_env(|k| std::env::var(k).ok())?;
+    if let Some(url) = args.database_url {
+        config.database.url = Some(url);
+    }
     // One thread serves best on small machines: the database work runs on
     // the SQLite driver's own thread, and cross-thread wake-ups cost more
     // than they give (docs/performance.md).

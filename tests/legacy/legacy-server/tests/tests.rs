@@ -5,6 +5,7 @@
 mod bad_input;
 mod dispatch;
 mod lifecycle;
+mod process;
 mod promises_children;
 mod restart;
 mod schedules;

@@ -6,6 +6,26 @@ use uuid::Uuid;
 
 use super::{Error, Promise, PromiseStatus, Result, Schedule, Task, TaskStatus, Workflow, WorkflowStatus};
 
+/// Column lists, in the order of the row types below.
+pub const WORKFLOW_COLUMNS: &str =
+    "id, org_id, kind, queue, input, status, output, error, priority_ms, idempotency_key, \
+     parent_id, child_name, lease_until, wakeup_pending, task_time_ms, ready_at, created_at, completed_at";
+pub const TASK_COLUMNS: &str = "id, org_id, workflow_execution_id, kind, queue, input, status, output, error, \
+     execution_count, max_retries, timeout_ms, idempotency_key, lease_until, ready_at, created_at, completed_at";
+
+pub const SCHEDULE_COLUMNS: &str =
+    "id, org_id, name, cron, workflow_kind, queue, input, paused, next_fire_at, created_at";
+pub const PROMISE_COLUMNS: &str = "id, org_id, execution_id, name, status, timeout_at, created_at";
+
+/// JSON text of a payload.
+pub fn text(v: &Value) -> String {
+    v.to_string()
+}
+
+pub fn opt_text(v: &Option<Value>) -> Option<String> {
+    v.as_ref().map(Value::to_string)
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct WorkflowRow {
     pub id: String,

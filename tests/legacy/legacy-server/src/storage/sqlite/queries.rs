@@ -10,24 +10,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::group_commit::SqliteTx;
-use crate::storage::rows::{self, ClaimedRow, EventRow, PromiseRow, ScheduleRow, TaskRow, WorkflowRow};
+use crate::storage::rows::{
+    self, opt_text, text, ClaimedRow, EventRow, PromiseRow, ScheduleRow, TaskRow, WorkflowRow, PROMISE_COLUMNS,
+    SCHEDULE_COLUMNS, TASK_COLUMNS, WORKFLOW_COLUMNS,
+};
 use crate::storage::{Event, Org, Promise, PromiseStatus, Result, Schedule, Task, Tx, Worker, Workflow};
-
-const WORKFLOW_COLUMNS: &str = "id, org_id, kind, queue, input, status, output, error, priority_ms, idempotency_key, \
-     parent_id, child_name, lease_until, wakeup_pending, task_time_ms, ready_at, created_at, completed_at";
-const TASK_COLUMNS: &str = "id, org_id, workflow_execution_id, kind, queue, input, status, output, error, \
-     execution_count, max_retries, timeout_ms, idempotency_key, lease_until, ready_at, created_at, completed_at";
-
-const SCHEDULE_COLUMNS: &str = "id, org_id, name, cron, workflow_kind, queue, input, paused, next_fire_at, created_at";
-const PROMISE_COLUMNS: &str = "id, org_id, execution_id, name, status, timeout_at, created_at";
-
-fn text(v: &Value) -> String {
-    v.to_string()
-}
-
-fn opt_text(v: &Option<Value>) -> Option<String> {
-    v.as_ref().map(Value::to_string)
-}
 
 #[async_trait]
 impl Tx for SqliteTx {

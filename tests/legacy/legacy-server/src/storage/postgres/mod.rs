@@ -1,0 +1,166 @@
+//! The PostgreSQL backend: a pool of connections, one database
+//! transaction per storage transaction, embedded migrations, runtime
+//! queries. Any number of server replicas can share one database: claims
+//! and the scheduler's due rows use `SELECT … FOR UPDATE SKIP LOCKED`
+//! (`queries`), so no item is handed out twice and nothing fires twice.
+//! A commit returns once PostgreSQL has made it durable
+//! (`synchronous_commit` as configured on the server, `on` by default).
+
+mod queries;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::{Error, Result, Storage, Tx, Work};
+
+/// Connections per replica: enough for the concurrent requests of a busy
+/// server on a small machine.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// PostgreSQL storage.
+#[derive(Clone)]
+pub struct PgStorage {
+    pool: PgPool,
+}
+
+impl PgStorage {
+    /// Connects to `url` (`postgres://user:password@host:port/database`)
+    /// and migrates the database. Replicas starting together migrate once
+    /// (sqlx takes an advisory lock).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| Error::Database(format!("database URL {}: {e}", redact(url))))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::Database(format!("cannot connect to {}: {e}", redact(url))))?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Database(format!("migration failed: {e}")))?;
+        Ok(PgStorage { pool })
+    }
+}
+
+/// Creates `schema` (if missing) in the database at `url` and returns a URL
+/// whose connections work inside it: one database can hold the state of
+/// several independent servers.
+pub async fn create_schema(url: &str, schema: &str) -> Result<String> {
+    if schema.is_empty()
+        || !schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(Error::Database(format!(
+            "schema name {schema:?}: use lowercase letters, digits and '_'"
+        )));
+    }
+    let mut conn = PgConnection::connect(url)
+        .await
+        .map_err(|e| Error::Database(format!("cannot connect to {}: {e}", redact(url))))?;
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .execute(&mut conn)
+        .await?;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{separator}options[search_path]={schema}"))
+}
+
+/// For test harnesses: with `FLOVYN_TEST_BACKEND=postgres`, the URL of a
+/// fresh schema in the database at `FLOVYN_TEST_POSTGRES_URL`; otherwise
+/// `None` (SQLite). A suite asked to run on PostgreSQL never falls back to
+/// SQLite: a missing URL or an unreachable server panics, naming it.
+pub async fn test_database_url() -> Option<String> {
+    match std::env::var("FLOVYN_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => return None,
+        Ok("postgres") => {}
+        Ok(other) => panic!("FLOVYN_TEST_BACKEND={other}: expected sqlite or postgres"),
+    }
+    let url = std::env::var("FLOVYN_TEST_POSTGRES_URL")
+        .expect("FLOVYN_TEST_BACKEND=postgres needs FLOVYN_TEST_POSTGRES_URL (scripts/test.sh starts a server)");
+    let schema = format!("t_{}", Uuid::new_v4().simple());
+    Some(create_schema(&url, &schema).await.unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[async_trait]
+impl Storage for PgStorage {
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(PgTx {
+            tx: self.pool.begin().await?,
+            writing: true,
+        }))
+    }
+
+    /// Another replica may have committed work a moment ago: no local
+    /// cache, one indexed read.
+    async fn has_ready(&self, work: Work, org_id: Uuid, queue: &str) -> Result<bool> {
+        let sql = match work {
+            Work::Workflow => {
+                "SELECT 1::BIGINT FROM workflow_executions WHERE org_id = $1 AND queue = $2 AND status = 'PENDING' LIMIT 1"
+            }
+            Work::Task => "SELECT 1::BIGINT FROM tasks WHERE org_id = $1 AND queue = $2 AND status = 'PENDING' LIMIT 1",
+        };
+        let found: Option<i64> = sqlx::query_scalar(sql)
+            .bind(org_id.to_string())
+            .bind(queue)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(PgTx {
+            tx: self.pool.begin().await?,
+            writing: false,
+        }))
+    }
+}
+
+/// A database transaction; dropped without commit, it rolls back.
+pub(super) struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    /// Rows read for a change are locked (`FOR UPDATE`); reads lock nothing.
+    writing: bool,
+}
+
+impl PgTx {
+    fn lock(&self) -> &'static str {
+        if self.writing {
+            " FOR UPDATE"
+        } else {
+            ""
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            redact("postgres://flovyn:s3cret@db:5432/flovyn"),
+            "postgres://flovyn:***@db:5432/flovyn"
+        );
+        assert_eq!(redact("postgres://db/flovyn"), "postgres://db/flovyn");
+    }
+}
