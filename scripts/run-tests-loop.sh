@@ -217,9 +217,9 @@ run_suite() {
     if [ -n "${FLOVYN_TEST_POSTGRES_URL:-}" ]; then
       echo "$MARK workspace . (PostgreSQL)"
       code=0
-      FLOVYN_TEST_BACKEND=postgres cargo test --locked --no-fail-fast -p reference-server -p workspace-tests \
+      INSTA_UPDATE=no FLOVYN_TEST_BACKEND=postgres cargo test --workspace --locked --no-fail-fast \
         || code=$?
-      FLOVYN_TEST_BACKEND=postgres cargo test --locked --no-fail-fast -p reference-server --test replicas \
+      FLOVYN_TEST_BACKEND=postgres cargo test --workspace --locked --no-fail-fast --test replicas \
         || code=$?
       echo "$MARK exit $code"
     fi
@@ -231,7 +231,7 @@ build() {
   local log=$1 code=0
   {
     cargo test --workspace --locked --no-run || code=$?
-    [ "$code" -ne 0 ] || cargo test --locked --no-run -p reference-server --test replicas || code=$?
+    [ "$code" -ne 0 ] || cargo test --workspace --locked --no-run --test replicas || code=$?
     if [ "$code" -eq 0 ] && [ -f tests/legacy/Cargo.toml ]; then
       (cd tests/legacy && CARGO_TARGET_DIR="$root/target" cargo test --workspace --locked --no-run) || code=$?
     fi

@@ -16,15 +16,16 @@ trap 'rm -f "$refs"' EXIT
 INSTA_UPDATE=no INSTA_SNAPSHOT_REFERENCES_FILE="$refs" cargo test --workspace --locked "$@"
 (cd tests/legacy && CARGO_TARGET_DIR="$root/target" cargo test --workspace --locked "$@")
 
-# The server's storage and integration tests again, on PostgreSQL: a
+# The suites again on PostgreSQL (the same feature set as above, so nothing
+# recompiles; the server-independent tests just run twice): a
 # throwaway cluster (installed from the distribution's packages when
 # missing), one schema per test.
 source scripts/postgres.sh
 trap 'stop_postgres; rm -f "$refs"' EXIT
 start_postgres
-FLOVYN_TEST_BACKEND=postgres cargo test --locked -p reference-server -p workspace-tests "$@"
+INSTA_UPDATE=no FLOVYN_TEST_BACKEND=postgres cargo test --workspace --locked "$@"
 # Two server processes on one database (PostgreSQL only).
-FLOVYN_TEST_BACKEND=postgres cargo test --locked -p reference-server --test replicas "$@"
+FLOVYN_TEST_BACKEND=postgres cargo test --workspace --locked --test replicas "$@"
 
 # Only meaningful for a full run (no test filter given).
 if [ "$#" -eq 0 ]; then

@@ -7,6 +7,9 @@
 //! cargo run --release -p reference-server --example bench
 //! ```
 //!
+//! With `BENCH_POSTGRES_URL` (scripts/bench-server.sh sets it), the same
+//! scenarios again on PostgreSQL and a table beside SQLite.
+//!
 //! Scenarios: idle pollers (each sleeping 100 ms between empty polls),
 //! pickup latency of one idle poller, workflow and task round trips with 4
 //! workers, peak RSS, time to serve again after a restart.
@@ -20,6 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reference_server::api::grpc::pb;
+
+#[path = "bench/postgres.rs"]
+mod postgres;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -268,12 +274,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// 4 workers, each in a closed loop: start a workflow, poll it, complete it.
 async fn workflow_round_trips(server: &Server, org: Uuid) -> f64 {
-    let channel = server.channel().await;
+    workflow_round_trips_on(&[server.channel().await], org).await
+}
+
+/// The same, worker `w` talking to `channels[w % len]` (one per replica).
+async fn workflow_round_trips_on(channels: &[Channel], org: Uuid) -> f64 {
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::new();
     for w in 0..4 {
-        let mut client = dispatch(&channel);
+        let mut client = dispatch(&channels[w % channels.len()]);
         let (stop, done) = (stop.clone(), done.clone());
         let queue = format!("round-trip-{w}");
         handles.push(tokio::spawn(async move {
@@ -430,8 +440,10 @@ async fn main() {
     }
 
     let mut rows: Vec<(String, String, String)> = Vec::new();
+    let mut sqlite_figures = postgres::Figures::default();
     for n in [10, 100, 1000] {
         let (rate, cpu, written) = idle(&server, org, n).await;
+        sqlite_figures.idle.push((n, rate, cpu, 0.0));
         rows.push((
             format!("{n} idle pollers (100 ms backoff)"),
             format!("{rate:.0} empty polls/s, server CPU {cpu:.1} % of one core, {written} bytes written"),
@@ -449,6 +461,13 @@ async fn main() {
         "p50 <= 55 ms, p99 <= 110 ms".into(),
     ));
     let workflows = workflow_round_trips(&server, org).await;
+    sqlite_figures.workflows = workflows;
+    sqlite_figures.claims = postgres::claim_throughput(&server, org).await;
+    rows.push((
+        "claim throughput: 2,000 queued tasks, 8 concurrent pollers".into(),
+        format!("{:.0} claims/s", sqlite_figures.claims),
+        String::new(),
+    ));
     rows.push((
         "workflow round trips (start, poll, complete), 4 workers".into(),
         format!("{workflows:.0} /s"),
@@ -490,6 +509,11 @@ async fn main() {
         ">= 2,000 /s".into(),
     ));
     server.kill();
+    // PostgreSQL beside SQLite, when a server is given (scripts/bench-server.sh).
+    let beside = match std::env::var("BENCH_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(postgres::compare(&binary, dir.path(), org, &url, &sqlite_figures).await),
+        _ => None,
+    };
 
     println!("| scenario | measured | target |");
     println!("|---|---|---|");
@@ -500,4 +524,7 @@ async fn main() {
         "\nMachine: {}. SQLite; a write is acknowledged after the fdatasync of the WAL that covers it; group commit.",
         machine()
     );
+    if let Some(table) = beside {
+        println!("\n{table}");
+    }
 }
