@@ -91,15 +91,7 @@ impl Server {
     /// CPU seconds (user + system) used so far.
     fn cpu_seconds(&self) -> f64 {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest)
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-            + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-        ticks / 100.0
+        proc_stat(&stat).map_or(0.0, |(_, cpu)| cpu)
     }
 
     fn status_kb(&self, field: &str) -> u64 {
@@ -379,6 +371,17 @@ async fn measure_rate(done: &AtomicU64, stop: Arc<AtomicBool>, handles: Vec<toki
         let _ = h.await;
     }
     rate
+}
+
+/// The command name and CPU seconds (user + system) of a `/proc/<pid>/stat`
+/// text. The name is in parentheses and may hold spaces; utime and stime
+/// are the 12th and 13th fields after it, in ticks of 1/100 s.
+fn proc_stat(stat: &str) -> Option<(&str, f64)> {
+    let (head, rest) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some((name, ticks / 100.0))
 }
 
 fn server_binary() -> PathBuf {

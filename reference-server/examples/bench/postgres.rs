@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use sqlx::Connection;
 
-use super::{idle, pb, tasks, workflow_round_trips, workflow_round_trips_on, Server, TOKEN};
+use super::{idle, pb, proc_stat, tasks, workflow_round_trips, workflow_round_trips_on, Server, TOKEN};
 
 /// Figures of one backend.
 #[derive(Debug, Default)]
@@ -78,22 +78,16 @@ pub async fn claim_throughput(server: &Server, org: Uuid) -> f64 {
 
 /// CPU seconds used so far by every `postgres` process.
 fn postgres_cpu_seconds() -> f64 {
-    let mut ticks = 0.0;
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        if !head.ends_with("(postgres") {
-            continue;
-        }
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        ticks += fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-            + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    }
-    ticks / 100.0
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter_map(|stat| match proc_stat(&stat) {
+            Some(("postgres", cpu)) => Some(cpu),
+            _ => None,
+        })
+        .sum()
 }
 
 async fn server_version(url: &str) -> String {
