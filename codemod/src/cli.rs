@@ -40,6 +40,10 @@ pub struct Args {
     /// After --write, run CMD in PATH; on failure restore every changed file.
     #[arg(long, value_name = "CMD", requires = "write")]
     pub verify: Option<String>,
+    /// Leave changed files unformatted even where the original was
+    /// rustfmt-clean (by default such files are run through rustfmt).
+    #[arg(long)]
+    pub no_format: bool,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -73,6 +77,7 @@ impl Args {
         config.excludes = self.exclude.clone();
         config.allow_dirty = self.allow_dirty;
         config.verify = self.verify.clone();
+        config.format = !self.no_format;
         config.progress = std::io::stderr().is_terminal();
         config
     }

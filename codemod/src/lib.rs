@@ -24,6 +24,7 @@
 
 pub mod edit;
 pub mod error;
+pub mod format;
 pub mod kotlin;
 pub mod mentions;
 pub mod parse;
@@ -39,6 +40,7 @@ pub mod verify;
 pub mod walk;
 pub mod write;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -49,7 +51,7 @@ pub use rules::{Review, RpcMode, RuleId};
 
 use mentions::Mention;
 use prefilter::Prefilter;
-use symbols::Symbols;
+use symbols::{Facts, Symbols};
 use transform::{EditRecord, Transformed};
 use verify::VerifyFailure;
 
@@ -77,6 +79,8 @@ pub struct Config {
     pub verify: Option<String>,
     /// Show a progress bar on stderr for large trees.
     pub progress: bool,
+    /// Format changed files whose original was rustfmt-clean.
+    pub format: bool,
 }
 
 impl Config {
@@ -89,6 +93,7 @@ impl Config {
             allow_dirty: false,
             verify: None,
             progress: false,
+            format: true,
         }
     }
 }
@@ -123,6 +128,8 @@ pub struct FileOutcome {
     pub reviews: Vec<Review>,
     pub mentions: Vec<Mention>,
     pub error: Option<FileError>,
+    /// The output was run through rustfmt (the original was rustfmt-clean).
+    pub formatted: bool,
 }
 
 impl FileOutcome {
@@ -135,6 +142,7 @@ impl FileOutcome {
             reviews: Vec::new(),
             mentions: Vec::new(),
             error: None,
+            formatted: false,
         }
     }
 
@@ -211,7 +219,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     let options = rules::RuleOptions { rpc: config.rpc };
     let progress = progress_bar(config.progress, files.rust.len());
 
-    // Seed scan, then symbol collection over the candidates.
+    // Seed scan, then the removal set from the candidates' facts.
     let seeds = Prefilter::new(spec::TRIGGERS);
     let scanned: Vec<Scanned> = files
         .rust
@@ -223,34 +231,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         })
         .collect();
     progress.finish_and_clear();
-    let symbols = scanned
-        .par_iter()
-        .filter_map(|s| match s {
-            Scanned::Candidate(_, source) => Some(collect_symbols(source)),
-            _ => None,
-        })
-        .reduce(Symbols::default, |mut a, b| {
-            a.merge(b);
-            a
-        });
-
-    // Names derived from the removal set widen the prefilter.
-    let derived: Vec<String> = symbols
-        .markers()
-        .into_iter()
-        .filter(|m| !spec::TRIGGERS.contains(&m.as_str()))
-        .collect();
-    let widened = Prefilter::new(&derived);
-    let scanned: Vec<Scanned> = scanned
-        .into_par_iter()
-        .map(|s| match s {
-            Scanned::Skipped(path) if !derived.is_empty() => match scan(&path, &widened) {
-                Scanned::Unreadable(path, _) => Scanned::Skipped(path),
-                other => other,
-            },
-            other => other,
-        })
-        .collect();
+    let (scanned, symbols) = removal_set(scanned);
 
     let mut stats = Stats {
         walked: files.rust.len(),
@@ -274,6 +255,9 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         .count();
     stats.skipped = stats.walked - outcomes.len();
     outcomes.retain(|o| !o.is_empty());
+    if config.format {
+        outcomes.par_iter_mut().filter(|o| o.changed()).for_each(format_output);
+    }
 
     outcomes.extend(process_others(&files, config.rpc));
     outcomes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -318,13 +302,57 @@ fn scan(path: &Path, prefilter: &Prefilter) -> Scanned {
     }
 }
 
-fn collect_symbols(source: &str) -> Symbols {
-    let mut symbols = Symbols::default();
+/// Collects the facts of every candidate and resolves the removal set.
+/// Names the set derives (an alias, a removed field, a setter) widen the
+/// prefilter: skipped files naming them become candidates, whose facts may
+/// derive more names, until no new file matches.
+fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols) {
+    let mut facts = Facts::default();
+    let mut collected = vec![false; scanned.len()];
+    let mut markers: BTreeSet<String> = spec::TRIGGERS.iter().map(|t| t.to_string()).collect();
+    loop {
+        let new_facts = scanned
+            .par_iter()
+            .zip(collected.par_iter())
+            .filter_map(|(s, done)| match s {
+                Scanned::Candidate(_, source) if !done => Some(collect_facts(source)),
+                _ => None,
+            })
+            .reduce(Facts::default, |mut a, b| {
+                a.merge(b);
+                a
+            });
+        facts.merge(new_facts);
+        for (s, done) in scanned.iter().zip(collected.iter_mut()) {
+            *done |= matches!(s, Scanned::Candidate(..));
+        }
+        let symbols = Symbols::resolve(&facts);
+        let derived: Vec<String> = symbols.markers().into_iter().filter(|m| !markers.contains(m)).collect();
+        if derived.is_empty() {
+            return (scanned, symbols);
+        }
+        markers.extend(derived.iter().cloned());
+        let widened = Prefilter::new(&derived);
+        scanned = scanned
+            .into_par_iter()
+            .map(|s| match s {
+                Scanned::Skipped(path) => match scan(&path, &widened) {
+                    Scanned::Unreadable(path, _) => Scanned::Skipped(path),
+                    other => other,
+                },
+                other => other,
+            })
+            .collect();
+    }
+}
+
+fn collect_facts(source: &str) -> Facts {
+    let mut facts = Facts::default();
     if let Ok(file) = syn::parse_file(source) {
-        symbols.collect(&file);
+        facts.collect(&file);
     }
     parse::forget_spans();
-    symbols
+    facts
 }
 
 fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules::RuleOptions) -> FileOutcome {
@@ -372,6 +400,21 @@ fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules
         Transformed::Rejected(message) => outcome.error = Some(FileError::Rejected { message }),
     }
     outcome
+}
+
+/// Formats a changed file's output when its original was rustfmt-clean.
+fn format_output(outcome: &mut FileOutcome) {
+    match format::format_if_clean(&outcome.path, &outcome.original, &outcome.output) {
+        format::Formatted::Yes(text) => {
+            outcome.output = text;
+            outcome.formatted = true;
+        }
+        format::Formatted::NotClean => {}
+        format::Formatted::Failed(message) => outcome.reviews.push(Review {
+            line: 1,
+            message: format!("not formatted although the original was rustfmt-clean: {message}"),
+        }),
+    }
 }
 
 fn review_removed_rpc_use(reviews: &mut Vec<Review>, line: usize, name: &str) {
@@ -488,6 +531,6 @@ fn progress_bar(enabled: bool, total: usize) -> indicatif::ProgressBar {
 /// Runs the rules on one source text alone, as if it were the whole tree
 /// (fixtures and the library's own tests).
 pub fn transform_source(source: &str, rpc: RpcMode) -> Transformed {
-    let symbols = collect_symbols(source);
+    let symbols = Symbols::resolve(&collect_facts(source));
     transform::transform(source, &symbols, rules::RuleOptions { rpc })
 }

@@ -76,6 +76,75 @@ fn check_reports_pending_edits_and_changes_nothing() {
     util::insta_settings().bind(|| insta::assert_snapshot!("check_text_report", stdout(&out)));
 }
 
+/// rustfmt with default settings (in a folder without rustfmt.toml).
+fn rustfmt(text: &str) -> String {
+    use std::io::Write;
+    let neutral = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new("rustfmt")
+        .args(["--edition", "2021", "--emit", "stdout"])
+        .current_dir(neutral.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn write_formats_files_that_were_rustfmt_clean() {
+    let (_dir, root) = repo();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"repo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    // One rustfmt-clean file, one that was not clean before the migration.
+    let messy = read(&root, "sdk/src/worker/config.rs").replace("    pub ", "  pub ");
+    assert_ne!(rustfmt(&messy), messy);
+    std::fs::write(root.join("sdk/src/worker/config.rs"), &messy).unwrap();
+    sh("git", &["add", "."], &root);
+    commit(&root, "manifest");
+    let clean = read(&root, "server/src/api/grpc/mod.rs");
+    assert_eq!(rustfmt(&clean), clean, "the fixture is rustfmt-clean");
+
+    let out = codemod(&["--write", "--format", "json", "."], &root);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let fixed = std::fs::read_to_string(util::fixtures().join("notifier_fields/grpc_state.fixed.rs")).unwrap();
+    let migrated = read(&root, "server/src/api/grpc/mod.rs");
+    assert_ne!(migrated, fixed, "the minimal cut left a parameter list to re-flow");
+    assert_eq!(migrated, rustfmt(&fixed), "formatted after the edits");
+    let config = read(&root, "sdk/src/worker/config.rs");
+    assert_ne!(
+        rustfmt(&config),
+        config,
+        "a file that was not clean keeps minimal edits"
+    );
+    assert!(!config.contains("enable_notifications"));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let formatted: Vec<(String, bool)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["edits"].as_array().unwrap().is_empty())
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["formatted"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        formatted,
+        [
+            ("./sdk/src/worker/config.rs".to_string(), false),
+            ("./server/src/api/grpc/mod.rs".to_string(), true)
+        ]
+    );
+}
+
 #[test]
 fn dry_run_exits_zero_with_a_diff() {
     let (_dir, root) = repo();
@@ -90,7 +159,7 @@ fn dry_run_exits_zero_with_a_diff() {
 #[test]
 fn write_applies_fixtures_and_second_check_is_clean() {
     let (_dir, root) = repo();
-    let out = codemod(&["--write", "."], &root);
+    let out = codemod(&["--write", "--no-format", "."], &root);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     let fixtures = util::fixtures();
     let expected = std::fs::read_to_string(fixtures.join("notifier_fields/grpc_state.fixed.rs")).unwrap();

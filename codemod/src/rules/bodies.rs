@@ -75,7 +75,7 @@ impl BodyWalker<'_, '_> {
             for name in taint::pat_idents(&local.pat) {
                 self.env.taint(name, taint.clone());
             }
-            let rule = rule_for(&init.expr, &taint);
+            let rule = rule_for(&init.expr, &taint, self.ctx.symbols);
             self.ctx.remove(range, Context::Standalone, rule, taint.cause());
             return Fate::Removed;
         }
@@ -114,10 +114,10 @@ impl BodyWalker<'_, '_> {
     }
 
     fn remove_tainted_stmt(&mut self, expr: &Expr, taint: &Taint, range: Range<usize>) -> Fate {
-        let rule = rule_for(expr, taint);
+        let rule = rule_for(expr, taint, self.ctx.symbols);
         if rule == RuleId::NotifyCall {
-            if let Some(call) = notify_call(expr) {
-                if !call.args.iter().all(taint::is_pure) {
+            if let Some(args) = notify_call(expr) {
+                if !args.into_iter().all(taint::is_pure) {
                     let line = self.ctx.line(range.start);
                     self.ctx.review(
                         line,
@@ -145,6 +145,19 @@ impl BodyWalker<'_, '_> {
             return self.decide_if(e, value, range, rule, &cause);
         }
         self.visit_expr(&e.cond);
+        if let Some(Taint::Value(cause)) = self.surviving_taint(&e.cond) {
+            // `if woke == 0 { debug!(..) }` after `let woke = notify(..)`.
+            if only_logs_if(e) {
+                self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
+                return Fate::Removed;
+            }
+            let line = self.ctx.line(range.start);
+            self.ctx.review(
+                line,
+                format!("this `if` tests a removed `{cause}` value and does more than log; remove it by hand"),
+            );
+            return Fate::Kept;
+        }
         let emptied = self.block(&e.then_branch);
         if let Some((_, else_expr)) = &e.else_branch {
             self.visit_expr(else_expr);
@@ -265,24 +278,37 @@ impl BodyWalker<'_, '_> {
 
     /// The taint of any sub-expression (for macros that only read).
     fn find_taint(&self, expr: &Expr) -> Option<Taint> {
+        self.taint_inside(expr, None)
+    }
+
+    /// The taint of a sub-expression that no edit removes (an argument
+    /// for a removed parameter does not count once it is cut).
+    fn surviving_taint(&self, expr: &Expr) -> Option<Taint> {
+        self.taint_inside(expr, Some(&self.ctx.out.edits))
+    }
+
+    fn taint_inside(&self, expr: &Expr, edits: Option<&crate::edit::EditSet>) -> Option<Taint> {
         struct Finder<'e> {
             env: &'e Env,
             symbols: &'e crate::symbols::Symbols,
+            edits: Option<&'e crate::edit::EditSet>,
             found: Option<Taint>,
         }
         impl<'ast> Visit<'ast> for Finder<'_> {
             fn visit_expr(&mut self, e: &'ast Expr) {
+                if self.found.is_some() || self.edits.is_some_and(|edits| edits.removes(&span_range(e))) {
+                    return;
+                }
+                self.found = self.env.taint_of(e, self.symbols);
                 if self.found.is_none() {
-                    self.found = self.env.taint_of(e, self.symbols);
-                    if self.found.is_none() {
-                        syn::visit::visit_expr(self, e);
-                    }
+                    syn::visit::visit_expr(self, e);
                 }
             }
         }
         let mut finder = Finder {
             env: &self.env,
             symbols: self.ctx.symbols,
+            edits,
             found: None,
         };
         finder.visit_expr(expr);
@@ -407,12 +433,21 @@ impl BodyWalker<'_, '_> {
         }
     }
 
-    /// `.field("enable_notifications", ..)` in a `Debug` chain, or a
-    /// builder link `.enable_notifications(x)`.
-    fn removed_link(&self, m: &syn::ExprMethodCall) -> Option<String> {
+    /// `.field("enable_notifications", ..)` in a `Debug` chain, a builder
+    /// link `.enable_notifications(x)`, or a link to a setter that only
+    /// stores removed values (`.with_notifier(n)`).
+    fn removed_link(&self, m: &syn::ExprMethodCall) -> Option<(RuleId, String)> {
         let method = m.method.to_string();
         if method == spec::CONFIG_FLAG {
-            return Some(method);
+            return Some((RuleId::ConfigFlag, method));
+        }
+        let chained = self
+            .ctx
+            .symbols
+            .setter(&method, m.args.len())
+            .filter(|s| s.shape == crate::symbols::SetterShape::Chain);
+        if let Some(setter) = chained {
+            return Some((RuleId::RemovedFn, setter.cause.clone()));
         }
         if method != "field" {
             return None;
@@ -425,23 +460,23 @@ impl BodyWalker<'_, '_> {
             return None;
         };
         let name = name.value();
-        match self.env.owner.as_deref() {
-            Some(owner) if self.ctx.symbols.knows_struct(owner) => {
-                self.ctx.symbols.removed_field(owner, &name).map(|_| name)
-            }
-            _ => self.ctx.symbols.removed_field_name(&name).map(|_| name),
-        }
-    }
-
-    fn remove_link(&mut self, m: &syn::ExprMethodCall, cause: &str) {
-        let src = self.ctx.src();
-        let dot = m.dot_token.span.byte_range().start;
-        let end = span_range(m).end;
-        let rule = if cause == spec::CONFIG_FLAG {
+        let removed = match self.env.owner.as_deref() {
+            Some(owner) if self.ctx.symbols.knows_struct(owner) => self.ctx.symbols.removed_field(owner, &name),
+            _ => self.ctx.symbols.removed_field_name(&name),
+        };
+        removed?;
+        let rule = if name == spec::CONFIG_FLAG {
             RuleId::ConfigFlag
         } else {
             RuleId::RemovedField
         };
+        Some((rule, name))
+    }
+
+    fn remove_link(&mut self, m: &syn::ExprMethodCall, rule: RuleId, cause: &str) {
+        let src = self.ctx.src();
+        let dot = m.dot_token.span.byte_range().start;
+        let end = span_range(m).end;
         let own_line = src[text::line_start(src, dot)..dot].trim().is_empty();
         let range = if own_line {
             text::removal_range(src, dot..end, Context::Standalone)
@@ -488,11 +523,7 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
         if let Expr::Path(p) = &*call.func {
             let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
             let name = segments.last().cloned().unwrap_or_default();
-            let owner = match segments.len() {
-                0 | 1 => String::new(),
-                n if segments[n - 2] == "Self" => self.env.owner.clone().unwrap_or_default(),
-                n => segments[n - 2].clone(),
-            };
+            let owner = self.env.call_owner(&p.path);
             // `module::function(..)` is a free function of another module.
             let sig = self
                 .ctx
@@ -514,8 +545,8 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        if let Some(cause) = self.removed_link(m) {
-            self.remove_link(m, &cause);
+        if let Some((rule, cause)) = self.removed_link(m) {
+            self.remove_link(m, rule, &cause);
             self.visit_expr(&m.receiver);
             return;
         }
@@ -621,7 +652,7 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
                 }
                 body => match self.env.taint_of(body, self.ctx.symbols) {
                     Some(taint) => {
-                        let rule = rule_for(body, &taint);
+                        let rule = rule_for(body, &taint, self.ctx.symbols);
                         let edit = Edit::replace(span_range(body), vec![Piece::Text("{}".into())], rule, taint.cause());
                         self.ctx.push(edit);
                     }
@@ -652,16 +683,14 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
 }
 
 /// The rule an edit belongs to, from what is removed and why.
-fn rule_for(expr: &Expr, taint: &Taint) -> RuleId {
+fn rule_for(expr: &Expr, taint: &Taint, symbols: &crate::symbols::Symbols) -> RuleId {
     if notify_call(expr).is_some() {
         return RuleId::NotifyCall;
     }
     match taint {
         Taint::Flag => RuleId::ConfigFlag,
         Taint::Value(cause) if cause == spec::SUBSCRIPTION_LOOP => RuleId::SubscriptionLoop,
-        Taint::Value(cause)
-            if spec::is_removed_type(cause) && crate::symbols::expr_mentions_removed_type(expr).is_some() =>
-        {
+        Taint::Value(cause) if spec::is_removed_type(cause) && symbols.removed_type_in_expr(expr).is_some() => {
             RuleId::NotifierType
         }
         Taint::Value(_) => RuleId::DeadCode,
@@ -669,13 +698,45 @@ fn rule_for(expr: &Expr, taint: &Taint) -> RuleId {
 }
 
 /// The `notify_work_available(..)` call an expression statement consists of.
-fn notify_call(expr: &Expr) -> Option<&syn::ExprMethodCall> {
+/// Its arguments (the receiver of a UFCS call counts as one).
+fn notify_call(expr: &Expr) -> Option<Vec<&Expr>> {
     match expr {
-        Expr::MethodCall(m) if m.method == spec::NOTIFY_METHOD => Some(m),
+        Expr::MethodCall(m) if m.method == spec::NOTIFY_METHOD => Some(m.args.iter().collect()),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == spec::NOTIFY_METHOD) => {
+                Some(c.args.iter().skip(1).collect())
+            }
+            _ => None,
+        },
         Expr::Await(a) => notify_call(&a.base),
         Expr::Try(t) => notify_call(&t.expr),
         _ => None,
     }
+}
+
+/// An `if` (with its `else if`/`else` chain) whose branches only log or
+/// assert: with its condition gone it has nothing left to do.
+fn only_logs_if(e: &syn::ExprIf) -> bool {
+    let block_logs = |b: &Block| b.stmts.iter().all(is_log_or_assert);
+    block_logs(&e.then_branch)
+        && match e.else_branch.as_ref().map(|(_, b)| &**b) {
+            None => true,
+            Some(Expr::If(inner)) => only_logs_if(inner),
+            Some(Expr::Block(b)) => block_logs(&b.block),
+            Some(_) => false,
+        }
+}
+
+fn is_log_or_assert(stmt: &Stmt) -> bool {
+    let mac = match stmt {
+        Stmt::Macro(m) => &m.mac,
+        Stmt::Expr(Expr::Macro(m), _) => &m.mac,
+        _ => return false,
+    };
+    mac.path.segments.last().is_some_and(|s| {
+        let name = s.ident.to_string();
+        spec::LOG_MACROS.contains(&name.as_str()) || spec::ASSERT_MACROS.contains(&name.as_str())
+    })
 }
 
 /// Is this statement a log macro whose message is about the notification?

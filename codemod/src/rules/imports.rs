@@ -196,14 +196,14 @@ impl Plan<'_, '_, '_> {
     }
 
     fn rename_goes(&self, r: &syn::UseRename) -> bool {
-        spec::is_removed_type(&r.ident.to_string()) || self.leaf_goes(&r.rename.to_string())
+        self.ctx.symbols.is_removed_type(&r.ident.to_string()) || self.leaf_goes(&r.rename.to_string())
     }
 
     fn leaf_goes(&self, name: &str) -> bool {
         if name == "self" {
             return false;
         }
-        spec::is_removed_type(name)
+        self.ctx.symbols.is_removed_type(name)
             || (!self.exported && (self.counts.made_unused(name) || self.counts.trait_made_unused(name)))
     }
 }

@@ -8,7 +8,7 @@ use syn::{ImplItem, Item};
 use super::taint::{Env, Taint};
 use super::{bodies, rpc, span_range, FileCtx, RpcMode, RuleId};
 use crate::spec;
-use crate::symbols::{self, removed_param_cause, type_name};
+use crate::symbols::type_name;
 use crate::text::Context;
 
 pub(super) fn run(ctx: &mut FileCtx<'_>) {
@@ -23,7 +23,7 @@ pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
     match item {
         Item::Struct(s) => {
             let name = s.ident.to_string();
-            if spec::is_removed_type(&name) {
+            if ctx.symbols.is_removed_type(&name) {
                 ctx.remove(span_range(s), Context::Standalone, RuleId::NotifierType, &name);
                 return;
             }
@@ -39,7 +39,7 @@ pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
             let elements: Vec<_> = s.fields.iter().map(span_range).collect();
             ctx.remove_list(&elements, &marks);
         }
-        Item::Enum(e) if spec::is_removed_type(&e.ident.to_string()) => {
+        Item::Enum(e) if ctx.symbols.is_removed_type(&e.ident.to_string()) => {
             ctx.remove(
                 span_range(e),
                 Context::Standalone,
@@ -48,12 +48,19 @@ pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
             );
         }
         Item::Type(t) => {
-            if let Some(found) = symbols::mentions_removed_type(&t.ty) {
+            if let Some(found) = ctx.symbols.removed_type_in(&t.ty) {
                 ctx.remove(span_range(t), Context::Standalone, RuleId::NotifierType, found);
             }
         }
         Item::Impl(i) => walk_impl(ctx, i),
-        Item::Fn(f) => walk_fn(ctx, None, false, &f.sig, &f.block),
+        Item::Fn(f) => {
+            if let Some(cause) = ctx.symbols.producer("", &f.sig.ident.to_string()) {
+                let cause = cause.to_string();
+                ctx.remove(span_range(f), Context::Standalone, RuleId::RemovedFn, &cause);
+                return;
+            }
+            walk_fn(ctx, None, false, &f.sig, &f.block)
+        }
         Item::Mod(m) => {
             if let Some((_, items)) = &m.content {
                 for item in items {
@@ -75,7 +82,7 @@ fn field_rule(cause: &str) -> RuleId {
 
 fn walk_impl(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl) {
     let self_name = type_name(&imp.self_ty).unwrap_or_default();
-    if spec::is_removed_type(&self_name) {
+    if ctx.symbols.is_removed_type(&self_name) {
         ctx.remove(span_range(imp), Context::Standalone, RuleId::NotifierType, &self_name);
         return;
     }
@@ -119,7 +126,26 @@ fn walk_impl_fn(
             return;
         }
     }
+    if !is_trait_impl {
+        if let Some(cause) = removed_method(ctx, owner.as_deref().unwrap_or(""), &f.sig) {
+            ctx.remove(range, Context::Standalone, RuleId::RemovedFn, &cause);
+            return;
+        }
+    }
     walk_fn(ctx, owner, is_trait_impl, &f.sig, &f.block);
+}
+
+/// A method that only produces or only stores a removed value goes whole.
+fn removed_method(ctx: &FileCtx<'_>, owner: &str, sig: &syn::Signature) -> Option<String> {
+    let name = sig.ident.to_string();
+    if let Some(cause) = ctx.symbols.producer(owner, &name) {
+        return Some(cause.to_string());
+    }
+    let arity = sig.inputs.iter().filter(|i| matches!(i, syn::FnArg::Typed(_))).count();
+    let takes_self = sig.inputs.iter().any(|i| matches!(i, syn::FnArg::Receiver(_)));
+    let setter = ctx.symbols.setter(&name, arity).filter(|_| takes_self)?;
+    ctx.symbols.function(owner, &name, arity)?;
+    Some(setter.cause.clone())
 }
 
 /// Removes the parameters of a removed type and walks the body with them
@@ -139,7 +165,7 @@ fn walk_fn(
             continue;
         };
         env.bind_type(&pt.pat, &pt.ty, ctx.symbols);
-        let cause = removed_param_cause(&pt.pat, &pt.ty);
+        let cause = ctx.symbols.removed_param_cause(&pt.pat, &pt.ty);
         if let (Some(cause), true) = (&cause, is_trait_impl) {
             let line = ctx.line(span_range(pt).start);
             ctx.review(

@@ -40,6 +40,9 @@ pub enum RuleId {
     RemovedField,
     /// Function parameters of a removed type and the arguments passed for them.
     RemovedParam,
+    /// Functions that only produce a removed value (`fn notifier(&self) ->
+    /// &WorkerNotifier`) or only store one (`with_notifier`), and their calls.
+    RemovedFn,
     /// `notify_work_available` calls and the log lines reporting them.
     NotifyCall,
     /// Code that only served removed code: lets, empty ifs and loops.
@@ -66,6 +69,7 @@ impl RuleId {
             RuleId::NotifierType => "notifier-type",
             RuleId::RemovedField => "removed-field",
             RuleId::RemovedParam => "removed-param",
+            RuleId::RemovedFn => "removed-fn",
             RuleId::NotifyCall => "notify-call",
             RuleId::DeadCode => "dead-code",
             RuleId::ConfigFlag => "config-flag",

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use syn::{Expr, Pat};
 
 use crate::spec;
-use crate::symbols::{self, Symbols};
+use crate::symbols::Symbols;
 
 /// What a tainted value is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ impl Env {
                 if let Some(ident) = p.path.get_ident() {
                     return self.get(&ident.to_string()).cloned();
                 }
-                symbols::expr_mentions_removed_type(expr).map(|t| Taint::Value(t.to_string()))
+                symbols.removed_type_in_expr(expr).map(|t| Taint::Value(t.to_string()))
             }
             Expr::Field(f) => match &f.member {
                 syn::Member::Named(name) => match self.field(&f.base, &name.to_string(), symbols) {
@@ -117,18 +117,10 @@ impl Env {
                 },
                 syn::Member::Unnamed(_) => self.taint_of(&f.base, symbols),
             },
-            Expr::MethodCall(m) => {
-                if m.method == spec::SUBSCRIPTION_LOOP {
-                    return Some(Taint::Value(spec::SUBSCRIPTION_LOOP.to_string()));
-                }
-                match self.taint_of(&m.receiver, symbols) {
-                    Some(Taint::Flag) => Some(Taint::Flag),
-                    Some(taint) => Some(taint),
-                    None => None,
-                }
-            }
+            Expr::MethodCall(m) => self.method_taint(m, symbols),
             Expr::Call(c) => self.call_taint(c, symbols),
             Expr::Reference(r) => self.taint_of(&r.expr, symbols),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.taint_of(&u.expr, symbols),
             Expr::Paren(p) => self.taint_of(&p.expr, symbols),
             Expr::Group(g) => self.taint_of(&g.expr, symbols),
             Expr::Await(a) => self.taint_of(&a.base, symbols),
@@ -144,18 +136,65 @@ impl Env {
         }
     }
 
+    fn method_taint(&self, m: &syn::ExprMethodCall, symbols: &Symbols) -> Option<Taint> {
+        let name = m.method.to_string();
+        if name == spec::SUBSCRIPTION_LOOP {
+            return Some(Taint::Value(name));
+        }
+        if let Some(taint) = self.taint_of(&m.receiver, symbols) {
+            return Some(taint);
+        }
+        let unit_setter = symbols
+            .setter(&name, m.args.len())
+            .filter(|s| s.shape == crate::symbols::SetterShape::Unit);
+        if let Some(cause) = unit_setter
+            .map(|s| s.cause.as_str())
+            .or_else(|| symbols.producer_method(&name))
+        {
+            return Some(Taint::Value(cause.to_string()));
+        }
+        // `queues.iter().for_each(|q| notifier.notify_work_available(o, q))`
+        let consumes = matches!(name.as_str(), "for_each" | "try_for_each");
+        if consumes && is_pure(&m.receiver) {
+            let mut found = None;
+            for arg in &m.args {
+                match arg {
+                    Expr::Closure(c) => found = Some(self.taint_of(&c.body, symbols)?),
+                    _ => return None,
+                }
+            }
+            return found;
+        }
+        None
+    }
+
+    /// The owner a call path names: `Type::f` → `Type`, `Self::f` → the
+    /// enclosing impl's type, `f` → "" (a free function).
+    pub fn call_owner(&self, path: &syn::Path) -> String {
+        let n = path.segments.len();
+        match n {
+            0 | 1 => String::new(),
+            _ if path.segments[n - 2].ident == "Self" => self.owner.clone().unwrap_or_default(),
+            _ => path.segments[n - 2].ident.to_string(),
+        }
+    }
+
     fn call_taint(&self, call: &syn::ExprCall, symbols: &Symbols) -> Option<Taint> {
         let Expr::Path(callee) = &*call.func else { return None };
         // Calling a closure bound to a removed value.
         if let Some(taint) = callee.path.get_ident().and_then(|i| self.get(&i.to_string())) {
             return Some(taint.clone());
         }
-        if let Some(found) = symbols::expr_mentions_removed_type(&call.func) {
+        if let Some(found) = symbols.removed_type_in_expr(&call.func) {
             return Some(Taint::Value(found.to_string()));
         }
         let last = callee.path.segments.last()?.ident.to_string();
         if last == spec::SUBSCRIPTION_LOOP {
             return Some(Taint::Value(last));
+        }
+        let owner = self.call_owner(&callee.path);
+        if let Some(cause) = symbols.producer(&owner, &last).or_else(|| symbols.producer("", &last)) {
+            return Some(Taint::Value(cause.to_string()));
         }
         // `Arc::new(x)`, `Some(x)`, `tokio::spawn(x)`, `Arc::clone(&x)`:
         // wrapping a removed value gives a removed value.
@@ -281,9 +320,7 @@ mod tests {
     }
 
     fn symbols() -> Symbols {
-        let mut s = Symbols::default();
-        s.collect(&syn::parse_file("struct GrpcState { db: Db, notifier: Arc<WorkerNotifier> }").unwrap());
-        s
+        Symbols::of_file(&syn::parse_file("struct GrpcState { db: Db, notifier: Arc<WorkerNotifier> }").unwrap())
     }
 
     #[test]
