@@ -79,7 +79,30 @@ pub const PURE_METHODS: &[&str] = &[
     "copied",
     "unwrap_or",
     "map_or",
+    // Iterator and Option adapters: pure when their closures are.
+    "into_iter",
+    "keys",
+    "values",
+    "map",
+    "filter",
+    "filter_map",
+    "flat_map",
+    "flatten",
+    "enumerate",
+    "rev",
+    "take",
+    "skip",
+    "zip",
+    "chain",
+    "collect",
+    "count",
+    "any",
+    "all",
 ];
+
+/// Macros whose arguments are a comma-separated list of expressions, any
+/// of which may go on its own (`tokio::join!(a, async { notify })`).
+pub const LIST_MACROS: &[&str] = &["join", "try_join", "vec"];
 
 /// Calls that wrap or share one value without side effects.
 pub const WRAPPER_CALLS: &[&str] = &["new", "clone", "Some", "from"];

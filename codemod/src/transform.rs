@@ -59,6 +59,15 @@ pub fn transform(source: &str, symbols: &Symbols, options: RuleOptions) -> Trans
             Err(err) => return Transformed::Rejected(format!("the rewritten file does not parse: {err}")),
         };
         let analysis = rules::analyse(&parsed, symbols, options);
+        if analysis.abandoned {
+            let reviews = if round == 0 { analysis.reviews } else { reviews };
+            return Transformed::Done {
+                output: source.to_string(),
+                edits: Vec::new(),
+                reviews,
+                touched: Vec::new(),
+            };
+        }
         let next = analysis.edits.render(&parsed.source);
         if round == 0 {
             reviews = analysis.reviews;

@@ -11,7 +11,7 @@ use syn::visit::Visit;
 use syn::{Block, Expr, Stmt};
 
 use super::taint::{self, Env, FieldLookup, Taint};
-use super::{items, select, span_range, FileCtx, RuleId};
+use super::{items, macros, span_range, FileCtx, RuleId};
 use crate::edit::{Edit, Piece};
 use crate::spec;
 use crate::text::{self, Context};
@@ -49,8 +49,47 @@ impl BodyWalker<'_, '_> {
         }
         self.remove_log_lines(block, &mut fates);
         self.remove_dead_lets(block, &mut fates);
+        self.check_removed_lets(block, &fates);
         self.env = saved;
         !fates.is_empty() && fates.iter().all(|f| *f != Fate::Kept)
+    }
+
+    /// A removed `let` whose binding kept code still reads would leave the
+    /// file broken (`let woke = notifier.notify_work_available(..)` feeding
+    /// a metric): the file is left unchanged and the use is reported.
+    fn check_removed_lets(&mut self, block: &Block, fates: &[Fate]) {
+        let block_end = span_range(block).end;
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let Stmt::Local(local) = stmt else { continue };
+            if fates[i] == Fate::Kept {
+                continue;
+            }
+            for name in taint::pat_idents(&local.pat) {
+                // Until the name is bound again (shadowing).
+                let end = block.stmts[i + 1..]
+                    .iter()
+                    .find(|s| matches!(s, Stmt::Local(l) if taint::pat_idents(&l.pat).contains(&name)))
+                    .map_or(block_end, |s| span_range(s).start);
+                let after = span_range(stmt).end..end;
+                let surviving = self
+                    .ctx
+                    .file
+                    .value_uses(&name, after)
+                    .find(|t| !self.ctx.out.edits.removes(&t.range))
+                    .map(|t| t.range.start);
+                if let Some(at) = surviving {
+                    let line = self.ctx.line(at);
+                    let from = self.ctx.line(span_range(stmt).start);
+                    self.ctx.abandon(
+                        line,
+                        format!(
+                            "`{name}` holds a removed value (line {from}) and is still used here; \
+                             this file was left unchanged: decide by hand what replaces the value"
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     fn stmt(&mut self, stmt: &Stmt) -> Fate {
@@ -58,7 +97,7 @@ impl BodyWalker<'_, '_> {
         match stmt {
             Stmt::Local(local) => self.local(local, range),
             Stmt::Expr(expr, _) => self.expr_stmt(expr, range),
-            Stmt::Macro(m) => self.macro_stmt(&m.mac, range),
+            Stmt::Macro(m) => macros::statement(self, &m.mac, range),
             Stmt::Item(item) => {
                 items::walk_item(self.ctx, item);
                 Fate::Kept
@@ -98,14 +137,14 @@ impl BodyWalker<'_, '_> {
             Expr::ForLoop(f) => {
                 self.visit_expr(&f.expr);
                 let emptied = self.block(&f.body);
-                if emptied && taint::is_pure(&f.expr) {
+                if emptied && self.ctx.purity.expr(&f.expr) {
                     let cause = self.cause_inside(&f.body);
                     self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
                     return Fate::Removed;
                 }
                 Fate::Kept
             }
-            Expr::Macro(m) => self.macro_stmt(&m.mac, range),
+            Expr::Macro(m) => macros::statement(self, &m.mac, range),
             _ => {
                 self.visit_expr(expr);
                 Fate::Kept
@@ -163,7 +202,7 @@ impl BodyWalker<'_, '_> {
             self.visit_expr(else_expr);
         }
         if emptied {
-            if e.else_branch.is_none() && taint::is_pure(&e.cond) {
+            if e.else_branch.is_none() && self.ctx.purity.expr(&e.cond) {
                 let cause = self.cause_inside(&e.then_branch);
                 self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
                 return Fate::Removed;
@@ -248,36 +287,8 @@ impl BodyWalker<'_, '_> {
         Fate::Kept
     }
 
-    fn macro_stmt(&mut self, mac: &syn::Macro, range: Range<usize>) -> Fate {
-        let Some(name) = mac.path.segments.last().map(|s| s.ident.to_string()) else {
-            return Fate::Kept;
-        };
-        if name == "select" {
-            return select::rewrite(self, mac, Some(range));
-        }
-        let is_assert = spec::ASSERT_MACROS.contains(&name.as_str());
-        let is_log = spec::LOG_MACROS.contains(&name.as_str());
-        if !(is_assert || is_log) {
-            return Fate::Kept;
-        }
-        let Ok(args) = mac.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated) else {
-            return Fate::Kept;
-        };
-        let taint = args.iter().find_map(|a| self.find_taint(a));
-        if let Some(taint) = taint {
-            let rule = if taint == Taint::Flag {
-                RuleId::ConfigFlag
-            } else {
-                RuleId::DeadCode
-            };
-            self.ctx.remove(range, Context::Standalone, rule, taint.cause());
-            return Fate::Removed;
-        }
-        Fate::Kept
-    }
-
     /// The taint of any sub-expression (for macros that only read).
-    fn find_taint(&self, expr: &Expr) -> Option<Taint> {
+    pub fn find_taint(&self, expr: &Expr) -> Option<Taint> {
         self.taint_inside(expr, None)
     }
 
@@ -358,12 +369,11 @@ impl BodyWalker<'_, '_> {
                 if dead.is_empty() {
                     continue;
                 }
-                let simple = matches!(&local.pat, syn::Pat::Ident(p) if p.subpat.is_none())
-                    || matches!(&local.pat, syn::Pat::Type(t) if matches!(&*t.pat, syn::Pat::Ident(_)));
+                let simple = is_plain_binding(&local.pat) && dead.len() == names.len();
                 let pure = local
                     .init
                     .as_ref()
-                    .is_some_and(|i| i.diverge.is_none() && taint::is_pure(&i.expr));
+                    .is_some_and(|i| i.diverge.is_none() && self.ctx.purity.expr(&i.expr));
                 if simple && pure {
                     let cause = self.cause_of_uses(dead[0], range.end..block_end);
                     self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
@@ -473,6 +483,35 @@ impl BodyWalker<'_, '_> {
         Some((rule, name))
     }
 
+    /// Links inside a call chain that only hand a removed value over
+    /// (`.layer(Extension(notifier))`) go; returns the receiver left to walk.
+    fn strip_tainted_links<'e>(&mut self, receiver: &'e Expr) -> &'e Expr {
+        let Expr::MethodCall(link) = receiver else {
+            return receiver;
+        };
+        let known = self.removed_link(link).is_some()
+            || self
+                .ctx
+                .symbols
+                .unique_method(&link.method.to_string(), link.args.len())
+                .is_some();
+        let taints: Option<Vec<Taint>> = link
+            .args
+            .iter()
+            .map(|a| self.env.taint_of(a, self.ctx.symbols))
+            .collect();
+        match taints {
+            Some(taints)
+                if !known && !taints.is_empty() && self.env.taint_of(&link.receiver, self.ctx.symbols).is_none() =>
+            {
+                let cause = taints[0].cause().to_string();
+                self.remove_link(link, RuleId::DeadCode, &cause);
+                self.strip_tainted_links(&link.receiver)
+            }
+            _ => receiver,
+        }
+    }
+
     fn remove_link(&mut self, m: &syn::ExprMethodCall, rule: RuleId, cause: &str) {
         let src = self.ctx.src();
         let dot = m.dot_token.span.byte_range().start;
@@ -545,9 +584,10 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let receiver = self.strip_tainted_links(&m.receiver);
         if let Some((rule, cause)) = self.removed_link(m) {
             self.remove_link(m, rule, &cause);
-            self.visit_expr(&m.receiver);
+            self.visit_expr(receiver);
             return;
         }
         let name = m.method.to_string();
@@ -578,7 +618,7 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
             }
             None => self.review_args(&m.args, &name),
         }
-        self.visit_expr(&m.receiver);
+        self.visit_expr(receiver);
         for (i, arg) in m.args.iter().enumerate() {
             if !skipped.contains(&i) {
                 self.visit_expr(arg);
@@ -676,9 +716,7 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        if mac.path.segments.last().is_some_and(|s| s.ident == "select") {
-            select::rewrite(self, mac, None);
-        }
+        macros::expression(self, mac);
     }
 }
 
@@ -711,6 +749,19 @@ fn notify_call(expr: &Expr) -> Option<Vec<&Expr>> {
         Expr::Await(a) => notify_call(&a.base),
         Expr::Try(t) => notify_call(&t.expr),
         _ => None,
+    }
+}
+
+/// `x`, `x: T`, `(a, b)`, `(a, _)`: a pattern that only binds names.
+fn is_plain_binding(pat: &syn::Pat) -> bool {
+    match pat {
+        syn::Pat::Ident(p) => p.subpat.is_none(),
+        syn::Pat::Type(t) => is_plain_binding(&t.pat),
+        syn::Pat::Tuple(t) => t
+            .elems
+            .iter()
+            .all(|p| matches!(p, syn::Pat::Wild(_)) || is_plain_binding(p)),
+        _ => false,
     }
 }
 

@@ -59,7 +59,16 @@ pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
                 ctx.remove(span_range(f), Context::Standalone, RuleId::RemovedFn, &cause);
                 return;
             }
-            walk_fn(ctx, None, false, &f.sig, &f.block)
+            walk_fn(ctx, None, false, &f.sig, &f.block);
+            if is_test(&f.attrs) && lost_its_checks(ctx, &f.block) {
+                let cause = ctx
+                    .out
+                    .edits
+                    .cause_of(&inner_edit(ctx, &f.block))
+                    .unwrap_or_default()
+                    .to_string();
+                ctx.remove(span_range(f), Context::Standalone, RuleId::DeadCode, &cause);
+            }
         }
         Item::Mod(m) => {
             if let Some((_, items)) = &m.content {
@@ -70,6 +79,45 @@ pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
         }
         _ => {}
     }
+}
+
+/// `#[test]`, `#[tokio::test]`, `#[sqlx::test]`, …
+fn is_test(attrs: &[syn::Attribute]) -> bool {
+    attrs
+        .iter()
+        .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "test"))
+}
+
+/// A test whose every assertion was removed (or, without assertions,
+/// whose every statement was) tested the notifier only.
+fn lost_its_checks(ctx: &FileCtx<'_>, body: &syn::Block) -> bool {
+    struct Checks(Vec<std::ops::Range<usize>>);
+    impl<'ast> syn::visit::Visit<'ast> for Checks {
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            if mac.path.segments.last().is_some_and(|s| {
+                let name = s.ident.to_string();
+                name.starts_with("assert") || name.starts_with("debug_assert")
+            }) {
+                self.0.push(span_range(mac));
+            }
+        }
+    }
+    let mut checks = Checks(Vec::new());
+    syn::visit::Visit::visit_block(&mut checks, body);
+    let removed = |r: &std::ops::Range<usize>| ctx.out.edits.removes(r);
+    if !checks.0.is_empty() {
+        return checks.0.iter().all(removed);
+    }
+    !body.stmts.is_empty() && body.stmts.iter().all(|s| removed(&span_range(s)))
+}
+
+/// The range of the first removed statement of a block (for its cause).
+fn inner_edit(ctx: &FileCtx<'_>, body: &syn::Block) -> std::ops::Range<usize> {
+    body.stmts
+        .iter()
+        .map(span_range)
+        .find(|r| ctx.out.edits.removes(r))
+        .unwrap_or(0..0)
 }
 
 fn field_rule(cause: &str) -> RuleId {

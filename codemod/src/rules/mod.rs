@@ -4,8 +4,11 @@
 //! removal propagates through lets, arguments and blocks), then imports.
 
 mod bodies;
+mod dead;
 mod imports;
 mod items;
+mod macros;
+mod purity;
 mod rpc;
 mod select;
 mod taint;
@@ -101,6 +104,9 @@ pub struct Review {
 pub struct Analysis {
     pub edits: EditSet,
     pub reviews: Vec<Review>,
+    /// The edits would leave the file inconsistent (a removed value still
+    /// read by kept code): the file keeps its text; the reviews say where.
+    pub abandoned: bool,
 }
 
 /// Options that change what rules produce.
@@ -115,6 +121,8 @@ pub(crate) struct FileCtx<'a> {
     pub symbols: &'a Symbols,
     pub options: RuleOptions,
     pub out: Analysis,
+    /// Which of the file's own functions are side-effect free.
+    pub purity: purity::Purity,
 }
 
 impl<'a> FileCtx<'a> {
@@ -176,6 +184,12 @@ impl<'a> FileCtx<'a> {
         self.push(edit);
     }
 
+    /// Gives up on the whole file: it keeps its text, and `message` says why.
+    pub fn abandon(&mut self, line: usize, message: impl Into<String>) {
+        self.out.abandoned = true;
+        self.review(line, message);
+    }
+
     pub fn review(&mut self, line: usize, message: impl Into<String>) {
         let review = Review {
             line,
@@ -203,8 +217,10 @@ pub fn analyse(file: &ParsedFile, symbols: &Symbols, options: RuleOptions) -> An
         symbols,
         options,
         out: Analysis::default(),
+        purity: purity::Purity::of_file(&file.ast),
     };
     items::run(&mut ctx);
+    dead::run(&mut ctx);
     imports::run(&mut ctx);
     ctx.out.reviews.sort_by_key(|r| r.line);
     ctx.out

@@ -198,7 +198,9 @@ impl Env {
         }
         // `Arc::new(x)`, `Some(x)`, `tokio::spawn(x)`, `Arc::clone(&x)`:
         // wrapping a removed value gives a removed value.
-        let wraps = spec::WRAPPER_CALLS.contains(&last.as_str()) || last == "spawn";
+        // `Extension(x)`, `State(x)`: a tuple struct wrapping one value.
+        let constructor = last.starts_with(|c: char| c.is_ascii_uppercase());
+        let wraps = spec::WRAPPER_CALLS.contains(&last.as_str()) || last == "spawn" || constructor;
         if wraps && call.args.len() == 1 {
             return self.taint_of(&call.args[0], symbols);
         }
@@ -274,41 +276,10 @@ pub fn pat_bindings(pat: &Pat) -> Vec<&syn::Ident> {
     binder.0
 }
 
-/// Has the expression no side effect worth keeping? (Reads, copies,
-/// comparisons and the methods in [`spec::PURE_METHODS`].)
+/// Has the expression no side effect worth keeping? (See
+/// [`super::purity`]; calls to the file's own functions are not known here.)
 pub fn is_pure(expr: &Expr) -> bool {
-    match expr {
-        Expr::Lit(_) | Expr::Path(_) => true,
-        Expr::Field(f) => is_pure(&f.base),
-        Expr::Reference(r) => is_pure(&r.expr),
-        Expr::Paren(p) => is_pure(&p.expr),
-        Expr::Group(g) => is_pure(&g.expr),
-        Expr::Unary(u) => is_pure(&u.expr),
-        Expr::Binary(b) => is_pure(&b.left) && is_pure(&b.right),
-        Expr::Cast(c) => is_pure(&c.expr),
-        Expr::Index(i) => is_pure(&i.expr) && is_pure(&i.index),
-        Expr::Tuple(t) => t.elems.iter().all(is_pure),
-        Expr::Let(l) => is_pure(&l.expr),
-        Expr::MethodCall(m) => {
-            spec::PURE_METHODS.contains(&m.method.to_string().as_str())
-                && is_pure(&m.receiver)
-                && m.args.iter().all(is_pure)
-        }
-        Expr::Macro(m) => m.mac.path.is_ident("format"),
-        Expr::If(e) => {
-            is_pure(&e.cond) && is_pure_block(&e.then_branch) && e.else_branch.as_ref().is_none_or(|(_, b)| is_pure(b))
-        }
-        Expr::Block(b) => b.label.is_none() && is_pure_block(&b.block),
-        _ => false,
-    }
-}
-
-/// A block that only computes a value: `{ pure_expr }`.
-fn is_pure_block(block: &syn::Block) -> bool {
-    match block.stmts.as_slice() {
-        [syn::Stmt::Expr(e, None)] => is_pure(e),
-        _ => false,
-    }
+    super::purity::Purity::default().expr(expr)
 }
 
 #[cfg(test)]
@@ -353,5 +324,7 @@ mod tests {
         assert!(!is_pure(&expr("if q.is_empty() { send(q) } else { q.clone() }")));
         assert!(!is_pure(&expr("launch(x).await")));
         assert!(!is_pure(&expr("db.insert(x)")));
+        assert!(is_pure(&expr("jobs.iter().map(|j| j.queue.as_str()).collect()")));
+        assert!(!is_pure(&expr("jobs.iter().map(|j| send(j)).collect()")));
     }
 }
