@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use codemod::{report, Config, Mode, RpcMode};
+use codemod::{report, CargoMode, Config, Mode, RpcMode};
 
 /// Remove the WorkerNotifier push-notification system from Rust code.
 ///
@@ -16,7 +16,8 @@ use codemod::{report, Config, Mode, RpcMode};
     name = "codemod",
     version,
     after_help = "Exit codes: 0 done, 1 edits pending (--check), 2 usage or I/O error, \
-3 some files could not be parsed, 4 the --verify command failed (files restored)."
+3 some files could not be parsed, 4 the --verify command failed (files restored), \
+5 the migrated tree does not build (nothing written; the diagnostics are listed)."
 )]
 pub struct Args {
     /// Files or folders to process.
@@ -44,6 +45,14 @@ pub struct Args {
     /// rustfmt-clean (by default such files are run through rustfmt).
     #[arg(long)]
     pub no_format: bool,
+    /// Check the result with `cargo check` and finish the migration from
+    /// its diagnostics also for dry runs and --check (always on with
+    /// --write inside a Cargo workspace).
+    #[arg(long, conflicts_with = "no_cargo")]
+    pub cargo: bool,
+    /// Never run cargo: the syntactic edits only.
+    #[arg(long)]
+    pub no_cargo: bool,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -78,6 +87,11 @@ impl Args {
         config.allow_dirty = self.allow_dirty;
         config.verify = self.verify.clone();
         config.format = !self.no_format;
+        config.cargo = match (self.cargo, self.no_cargo) {
+            (true, _) => CargoMode::On,
+            (_, true) => CargoMode::Off,
+            _ => CargoMode::Auto,
+        };
         config.progress = std::io::stderr().is_terminal();
         config
     }

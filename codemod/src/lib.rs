@@ -22,6 +22,7 @@
 //!
 //! [`run`] is the only entry point; it does no terminal output.
 
+pub mod compiler;
 pub mod edit;
 pub mod error;
 pub mod format;
@@ -32,6 +33,7 @@ pub mod prefilter;
 pub mod proto;
 pub mod report;
 pub mod rules;
+pub mod seeds;
 pub mod spec;
 pub mod symbols;
 pub mod text;
@@ -67,6 +69,18 @@ pub enum Mode {
     Check,
 }
 
+/// Whether the compiler-guided step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CargoMode {
+    /// With `--write`, when the paths are in a Cargo workspace.
+    #[default]
+    Auto,
+    /// Also for dry runs and `--check` (`--cargo`).
+    On,
+    /// Never (`--no-cargo`).
+    Off,
+}
+
 /// A validated run configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -81,6 +95,8 @@ pub struct Config {
     pub progress: bool,
     /// Format changed files whose original was rustfmt-clean.
     pub format: bool,
+    /// The compiler-guided step.
+    pub cargo: CargoMode,
 }
 
 impl Config {
@@ -94,6 +110,7 @@ impl Config {
             verify: None,
             progress: false,
             format: true,
+            cargo: CargoMode::Auto,
         }
     }
 }
@@ -133,7 +150,7 @@ pub struct FileOutcome {
 }
 
 impl FileOutcome {
-    fn new(path: PathBuf, original: String) -> Self {
+    pub(crate) fn new(path: PathBuf, original: String) -> Self {
         FileOutcome {
             path,
             output: original.clone(),
@@ -180,6 +197,8 @@ pub struct Outcome {
     pub written: usize,
     #[serde(skip)]
     pub verify_failure: Option<VerifyFailure>,
+    /// What the compiler-guided step did, when it ran.
+    pub compiler: Option<compiler::CompilerReport>,
 }
 
 impl Outcome {
@@ -188,10 +207,14 @@ impl Outcome {
     }
 
     /// 0 done, 1 edits pending under `--check`, 2 I/O errors on some files,
-    /// 3 some files could not be parsed, 4 the `--verify` command failed.
+    /// 3 some files could not be parsed, 4 the `--verify` command failed,
+    /// 5 the migrated tree does not build (nothing written).
     pub fn exit_code(&self) -> u8 {
         if self.verify_failure.is_some() {
             return 4;
+        }
+        if self.compiler.as_ref().is_some_and(compiler::CompilerReport::failed) {
+            return 5;
         }
         let errors = self.files.iter().filter_map(|f| f.error.as_ref());
         let mut code = 0;
@@ -231,7 +254,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         })
         .collect();
     progress.finish_and_clear();
-    let (scanned, symbols) = removal_set(scanned);
+    let (scanned, symbols, facts) = removal_set(scanned);
 
     let mut stats = Stats {
         walked: files.rust.len(),
@@ -240,7 +263,9 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     let mut outcomes: Vec<FileOutcome> = scanned
         .into_par_iter()
         .filter_map(|s| match s {
-            Scanned::Candidate(path, source) => Some(process_rust(path, source, &symbols, options)),
+            Scanned::Candidate(path, source) => {
+                Some(process_rust(path, source, &symbols, options, &Default::default()))
+            }
             Scanned::Unreadable(path, message) => {
                 let mut outcome = FileOutcome::new(path, String::new());
                 outcome.error = Some(FileError::Io { message });
@@ -255,7 +280,12 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         .count();
     stats.skipped = stats.walked - outcomes.len();
     outcomes.retain(|o| !o.is_empty());
-    if config.format {
+    let compiler = if run_cargo(config) {
+        Some(complete_with_compiler(config, facts, options, &mut outcomes))
+    } else {
+        None
+    };
+    if config.format && !compiler.as_ref().is_some_and(compiler::CompilerReport::failed) {
         outcomes.par_iter_mut().filter(|o| o.changed()).for_each(format_output);
     }
 
@@ -270,8 +300,9 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         walk_errors: files.errors,
         written: 0,
         verify_failure: None,
+        compiler,
     };
-    if config.mode == Mode::Write {
+    if config.mode == Mode::Write && !outcome.compiler.as_ref().is_some_and(compiler::CompilerReport::failed) {
         apply(config, &mut outcome)?;
     }
     Ok(outcome)
@@ -306,7 +337,7 @@ fn scan(path: &Path, prefilter: &Prefilter) -> Scanned {
 /// Names the set derives (an alias, a removed field, a setter) widen the
 /// prefilter: skipped files naming them become candidates, whose facts may
 /// derive more names, until no new file matches.
-fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols) {
+fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols, Facts) {
     let mut facts = Facts::default();
     let mut collected = vec![false; scanned.len()];
     let mut markers: BTreeSet<String> = spec::TRIGGERS.iter().map(|t| t.to_string()).collect();
@@ -329,7 +360,7 @@ fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols) {
         let symbols = Symbols::resolve(&facts);
         let derived: Vec<String> = symbols.markers().into_iter().filter(|m| !markers.contains(m)).collect();
         if derived.is_empty() {
-            return (scanned, symbols);
+            return (scanned, symbols, facts);
         }
         markers.extend(derived.iter().cloned());
         let widened = Prefilter::new(&derived);
@@ -348,15 +379,21 @@ fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols) {
 
 fn collect_facts(source: &str) -> Facts {
     let mut facts = Facts::default();
-    if let Ok(file) = syn::parse_file(source) {
-        facts.collect(&file);
+    if let Ok(parsed) = parse::parse(source.to_string()) {
+        facts.collect(&parsed.ast, &parsed.source);
     }
     parse::forget_spans();
     facts
 }
 
-fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules::RuleOptions) -> FileOutcome {
-    let transformed = transform::transform(&source, symbols, options);
+pub(crate) fn process_rust(
+    path: PathBuf,
+    source: String,
+    symbols: &Symbols,
+    options: rules::RuleOptions,
+    seeds: &seeds::FileSeeds,
+) -> FileOutcome {
+    let transformed = transform::transform(&source, symbols, options, seeds);
     let mut outcome = FileOutcome::new(path, source);
     match transformed {
         Transformed::Done {
@@ -367,6 +404,14 @@ fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules
         } => {
             outcome.reviews = reviews;
             outcome.mentions = mentions::scan_rust(&outcome.original, &touched);
+            if !touched.is_empty() {
+                let stale = mentions::stale_comments(&outcome.original, &touched);
+                let named: Vec<usize> = outcome.mentions.iter().map(|m| m.line).collect();
+                outcome
+                    .mentions
+                    .extend(stale.into_iter().filter(|m| !named.contains(&m.line)));
+                outcome.mentions.sort_by_key(|m| m.line);
+            }
             match options.rpc {
                 // The stub keeps the RPC's handler and client method on purpose.
                 RpcMode::Stub => outcome
@@ -400,6 +445,53 @@ fn process_rust(path: PathBuf, source: String, symbols: &Symbols, options: rules
         Transformed::Rejected(message) => outcome.error = Some(FileError::Rejected { message }),
     }
     outcome
+}
+
+/// Whether the compiler-guided step runs for this configuration.
+fn run_cargo(config: &Config) -> bool {
+    match config.cargo {
+        CargoMode::Off => false,
+        CargoMode::On => true,
+        CargoMode::Auto => config.mode == Mode::Write,
+    }
+}
+
+fn complete_with_compiler(
+    config: &Config,
+    facts: Facts,
+    options: rules::RuleOptions,
+    outcomes: &mut Vec<FileOutcome>,
+) -> compiler::CompilerReport {
+    let first = config.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let (root, target_dir) = match compiler::locate(&first) {
+        Ok(found) => found,
+        Err(reason) => return compiler::CompilerReport::Skipped { reason },
+    };
+    let roots: Vec<(PathBuf, PathBuf)> = config
+        .paths
+        .iter()
+        .filter_map(|p| p.canonicalize().ok().map(|c| (p.clone(), c)))
+        .collect();
+    let display = move |abs: &Path| -> PathBuf {
+        for (given, canonical) in &roots {
+            if let Ok(rest) = abs.strip_prefix(canonical) {
+                return if rest.as_os_str().is_empty() {
+                    given.clone()
+                } else {
+                    given.join(rest)
+                };
+            }
+        }
+        abs.to_path_buf()
+    };
+    let input = compiler::Input {
+        root: &root,
+        target_dir: &target_dir,
+        facts,
+        options,
+        display: &display,
+    };
+    compiler::complete(input, outcomes)
 }
 
 /// Formats a changed file's output when its original was rustfmt-clean.
@@ -532,5 +624,10 @@ fn progress_bar(enabled: bool, total: usize) -> indicatif::ProgressBar {
 /// (fixtures and the library's own tests).
 pub fn transform_source(source: &str, rpc: RpcMode) -> Transformed {
     let symbols = Symbols::resolve(&collect_facts(source));
-    transform::transform(source, &symbols, rules::RuleOptions { rpc })
+    transform::transform(
+        source,
+        &symbols,
+        rules::RuleOptions { rpc },
+        &seeds::FileSeeds::default(),
+    )
 }

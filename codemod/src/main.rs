@@ -1,6 +1,7 @@
 //! The `codemod` binary: parse arguments, run, map the result to an exit
 //! code (0 done, 1 pending with --check, 2 usage or I/O error, 3 some files
-//! could not be parsed, 4 the --verify command failed).
+//! could not be parsed, 4 the --verify command failed, 5 the migrated tree
+//! does not build).
 
 mod cli;
 

@@ -17,6 +17,9 @@ pub enum MentionKind {
     String,
     Code,
     Doc,
+    /// A comment in an edited file that describes the removed behaviour
+    /// without naming a removed item ("wakes idle workers").
+    StaleComment,
 }
 
 /// One remaining mention of a removed name.
@@ -35,6 +38,56 @@ pub fn scan_rust(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
         }
         Some(classify(source, at))
     })
+}
+
+/// Comment blocks (runs of comment lines) of an edited file that describe
+/// the removed behaviour (see [`spec::may_describe_removed_behaviour`]),
+/// outside the `touched` ranges: they may be stale now. Reported at the
+/// block's first line.
+pub fn stale_comments(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
+    let mut out = Vec::new();
+    let mut block: Option<(usize, String)> = None;
+    let mut at = 0;
+    let flush = |block: &mut Option<(usize, String)>, out: &mut Vec<Mention>| {
+        if let Some((line, text)) = block.take() {
+            if spec::may_describe_removed_behaviour(&text) {
+                out.push(Mention {
+                    line,
+                    name: text.chars().take(70).collect(),
+                    kind: MentionKind::StaleComment,
+                });
+            }
+        }
+    };
+    while at < source.len() {
+        let end = text::line_end(source, at);
+        let line = &source[at..end];
+        let comment = line.find("//").filter(|&pos| {
+            let offset = at + pos;
+            !touched.iter().any(|r| r.start <= offset && offset < r.end)
+                && classify(source, offset + 2) == MentionKind::Comment
+        });
+        match comment {
+            Some(pos) => {
+                let body = line[pos..].trim_start_matches('/').trim_start_matches('!').trim();
+                match &mut block {
+                    Some((_, text)) => {
+                        text.push(' ');
+                        text.push_str(body);
+                    }
+                    None => block = Some((text::line_of(source, at), body.to_string())),
+                }
+                // A trailing comment after code is a block of its own.
+                if !line[..pos].trim().is_empty() {
+                    flush(&mut block, &mut out);
+                }
+            }
+            None => flush(&mut block, &mut out),
+        }
+        at = end;
+    }
+    flush(&mut block, &mut out);
+    out
 }
 
 /// Mentions in a documentation file.

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::compiler::CompilerReport;
 use crate::mentions::MentionKind;
 use crate::{FileError, Mode, Outcome};
 
@@ -90,6 +91,8 @@ pub fn summary(outcome: &Outcome) -> String {
         s.changed,
         match outcome.mode {
             Mode::Write if outcome.verify_failure.is_some() => "changed, then restored",
+            Mode::Write if outcome.compiler.as_ref().is_some_and(CompilerReport::failed) =>
+                "to change (nothing written)",
             Mode::Write => "changed",
             _ => "to change",
         }
@@ -116,6 +119,9 @@ pub fn summary(outcome: &Outcome) -> String {
                     MentionKind::String => "string literal",
                     MentionKind::Code => "code not attributed to the notifier",
                     MentionKind::Doc => "documentation",
+                    MentionKind::StaleComment => {
+                        return format!("{}:{}: comment may be stale: {}", f.path.display(), m.line, m.name);
+                    }
                 };
                 format!("{}:{}: `{}` in {kind}", f.path.display(), m.line, m.name)
             })
@@ -139,6 +145,9 @@ pub fn summary(outcome: &Outcome) -> String {
         .collect();
     errors.extend(outcome.walk_errors.iter().cloned());
     section(&mut out, "Errors", &errors);
+    if let Some(report) = &outcome.compiler {
+        compiler_section(&mut out, report);
+    }
     if let Some(failure) = &outcome.verify_failure {
         let _ = writeln!(
             out,
@@ -149,6 +158,34 @@ pub fn summary(outcome: &Outcome) -> String {
         );
     }
     out
+}
+
+fn compiler_section(out: &mut String, report: &CompilerReport) {
+    match report {
+        CompilerReport::Built { rounds, checks } => {
+            let _ = writeln!(
+                out,
+                "\nCompiler: the migrated tree builds with no new diagnostic ({checks} cargo checks, {rounds} round(s) of fixes)."
+            );
+        }
+        CompilerReport::Failed { rounds, remaining } => {
+            let _ = writeln!(
+                out,
+                "\nCompiler: the migrated tree does not build after {rounds} round(s); nothing was written."
+            );
+            section(out, "Not fixed (new diagnostics)", remaining);
+        }
+        CompilerReport::BaselineBroken { errors } => {
+            let _ = writeln!(
+                out,
+                "\nCompiler: the tree did not build before the migration; the syntactic edits stand unchecked."
+            );
+            section(out, "Errors before the migration", errors);
+        }
+        CompilerReport::Skipped { reason } => {
+            let _ = writeln!(out, "\nCompiler: not run ({reason}).");
+        }
+    }
 }
 
 fn section(out: &mut String, title: &str, lines: &[String]) {
@@ -174,6 +211,7 @@ pub fn json(outcome: &Outcome) -> String {
         "walk_errors": outcome.walk_errors,
         "written": outcome.written,
         "verify_failure": verify,
+        "compiler": outcome.compiler,
         "exit_code": outcome.exit_code(),
     });
     serde_json::to_string_pretty(&report).expect("the report always serialises")

@@ -79,6 +79,12 @@ pub const PURE_METHODS: &[&str] = &[
     "copied",
     "unwrap_or",
     "map_or",
+    // Reading through a lock or an `Option`/`Result`: no effect worth
+    // keeping once the value read is not needed.
+    "lock",
+    "read",
+    "unwrap",
+    "expect",
     // Iterator and Option adapters: pure when their closures are.
     "into_iter",
     "keys",
@@ -232,6 +238,48 @@ pub fn is_removed_type(name: &str) -> bool {
 pub fn is_notification_message(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
     lower.contains("notif") || lower.contains("work available") || lower.contains("work_available")
+}
+
+/// Does a comment describe the removed push behaviour: waking, notifying or
+/// subscribing workers ("wakes idle workers", "notify the subscribed
+/// workers")? What a comment on changed code says is removed on this
+/// evidence; "notify the admin by email" and "a wake-up event" do not count.
+pub fn describes_removed_behaviour(text: &str) -> bool {
+    mentions_push(text) && contains_any(text, &["worker", "subscriber", "idle"])
+}
+
+/// The looser test for listing a comment as possibly stale: the push verbs
+/// said of workers, queues, jobs or polling.
+pub fn may_describe_removed_behaviour(text: &str) -> bool {
+    mentions_push(text) && contains_any(text, &["worker", "subscriber", "idle", "queue", "job", "poll"])
+}
+
+/// Any mention of waking or notifying ("instant wake-up", "wait for
+/// notification"): enough on code whose notification branch was removed.
+pub fn mentions_wake_or_notify(text: &str) -> bool {
+    mentions_push(text) || contains_any(text, &["wake-up", "wakeup", "wake up"])
+}
+
+fn mentions_push(text: &str) -> bool {
+    contains_any(
+        text,
+        &[
+            "notif",
+            "wakes",
+            "wake ",
+            "wake them",
+            "waking",
+            "woke",
+            "woken",
+            "subscrib",
+            "push notification",
+        ],
+    )
+}
+
+fn contains_any(text: &str, words: &[&str]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    words.iter().any(|w| lower.contains(w))
 }
 
 /// The first line a `// This file is @generated` header would sit on.

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::parse::{self, ParseError};
 use crate::rules::{self, Review, RuleId, RuleOptions};
+use crate::seeds::FileSeeds;
 use crate::symbols::Symbols;
 use crate::text;
 
@@ -44,7 +45,7 @@ pub enum Transformed {
 }
 
 /// Runs the rules on one file's text until nothing changes.
-pub fn transform(source: &str, symbols: &Symbols, options: RuleOptions) -> Transformed {
+pub fn transform(source: &str, symbols: &Symbols, options: RuleOptions, seeds: &FileSeeds) -> Transformed {
     if crate::spec::is_generated(source) {
         return Transformed::Generated;
     }
@@ -58,7 +59,9 @@ pub fn transform(source: &str, symbols: &Symbols, options: RuleOptions) -> Trans
             Err(err) if round == 0 => return Transformed::ParseFailed(err),
             Err(err) => return Transformed::Rejected(format!("the rewritten file does not parse: {err}")),
         };
-        let analysis = rules::analyse(&parsed, symbols, options);
+        // Seeds are offsets of the original text: the first round only.
+        let none = FileSeeds::default();
+        let analysis = rules::analyse(&parsed, symbols, options, if round == 0 { seeds } else { &none });
         if analysis.abandoned {
             let reviews = if round == 0 { analysis.reviews } else { reviews };
             return Transformed::Done {

@@ -57,7 +57,7 @@ fn migrated_legacy_pair_is_the_reference_pair() {
     let dir = tempfile::tempdir().unwrap();
     copy_legacy(&root, dir.path());
 
-    let out = codemod(&["--write", "--rpc", "stub", "tests/legacy"], dir.path());
+    let out = codemod(&["--write", "--no-cargo", "--rpc", "stub", "tests/legacy"], dir.path());
     let report = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),

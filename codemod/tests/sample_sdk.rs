@@ -22,7 +22,8 @@ fn migrated_sample_sdk_builds_and_passes_its_tests() {
         }
     }
 
-    let out = codemod(&["--write", "."], &crate_dir);
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/sample-sdk");
+    let out = util::codemod_in(&["--write", "."], &crate_dir, Some(&target));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 
     let diff = util::tree_diff(&source, &crate_dir);
@@ -31,7 +32,6 @@ fn migrated_sample_sdk_builds_and_passes_its_tests() {
     let check = codemod(&["--check", "."], &crate_dir);
     assert_eq!(check.status.code(), Some(0), "second run finds nothing to do");
 
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/sample-sdk");
     let test = Command::new(env!("CARGO"))
         .args(["test", "--quiet"])
         .current_dir(&crate_dir)

@@ -1,6 +1,8 @@
 //! The codemod's one integration test binary.
 
 mod cli;
+mod compiler;
+mod corpus;
 mod fixture_pairs;
 mod legacy_pair;
 mod reference_stub;

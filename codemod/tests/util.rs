@@ -21,12 +21,19 @@ pub fn fixtures() -> PathBuf {
 
 /// Runs the built `codemod` binary.
 pub fn codemod(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_codemod"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the codemod binary runs")
+    codemod_in(args, cwd, None)
+}
+
+/// Runs the built `codemod` binary with `CARGO_TARGET_DIR` set: the
+/// compiler-guided step then builds into `codemod-check/` under it, shared
+/// by every run of the test.
+pub fn codemod_in(args: &[&str], cwd: &Path, target_dir: Option<&Path>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_codemod"));
+    command.args(args).current_dir(cwd).env("NO_COLOR", "1");
+    if let Some(dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
+    command.output().expect("the codemod binary runs")
 }
 
 /// Runs a command that must succeed.

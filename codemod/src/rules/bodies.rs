@@ -78,10 +78,9 @@ impl BodyWalker<'_, '_> {
                     .find(|t| !self.ctx.out.edits.removes(&t.range))
                     .map(|t| t.range.start);
                 if let Some(at) = surviving {
-                    let line = self.ctx.line(at);
                     let from = self.ctx.line(span_range(stmt).start);
-                    self.ctx.abandon(
-                        line,
+                    self.ctx.abandon_unless_removed(
+                        at,
                         format!(
                             "`{name}` holds a removed value (line {from}) and is still used here; \
                              this file was left unchanged: decide by hand what replaces the value"
@@ -110,6 +109,12 @@ impl BodyWalker<'_, '_> {
             self.env.bind_type(&pt.pat, &pt.ty, self.ctx.symbols);
         }
         let Some(init) = &local.init else { return Fate::Kept };
+        if !matches!(local.pat, syn::Pat::Type(_)) {
+            self.env.bind_inferred(&local.pat, &init.expr, self.ctx.symbols);
+        }
+        if self.tuple_local(&local.pat, &init.expr) {
+            return Fate::Kept;
+        }
         if let Some(taint) = self.env.taint_of(&init.expr, self.ctx.symbols) {
             for name in taint::pat_idents(&local.pat) {
                 self.env.taint(name, taint.clone());
@@ -128,6 +133,81 @@ impl BodyWalker<'_, '_> {
         Fate::Kept
     }
 
+    /// `let (a, n) = (x.clone(), notifier.clone());`: each binding takes the
+    /// taint of its element; the `let` goes later if every binding ends up
+    /// unused. Returns whether it was such a `let` with a removed element.
+    fn tuple_local(&mut self, pat: &syn::Pat, init: &Expr) -> bool {
+        let (syn::Pat::Tuple(pats), Expr::Tuple(values)) = (pat, init) else {
+            return false;
+        };
+        if pats.elems.len() != values.elems.len() {
+            return false;
+        }
+        let taints: Vec<Option<Taint>> = values
+            .elems
+            .iter()
+            .map(|v| self.env.taint_of(v, self.ctx.symbols))
+            .collect();
+        if taints.iter().all(Option::is_none) {
+            return false;
+        }
+        self.cut_tuple_elements(pats, values, &taints);
+        for ((p, v), taint) in pats.elems.iter().zip(&values.elems).zip(taints) {
+            match taint {
+                Some(taint) => {
+                    for name in taint::pat_idents(p) {
+                        self.env.taint(name, taint.clone());
+                    }
+                }
+                None => {
+                    self.visit_expr(v);
+                    for name in taint::pat_idents(p) {
+                        self.env.untaint(&name);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The removed elements leave the pattern and the tuple together:
+    /// `let (s, n) = (a, b);` becomes `let s = a;` (one element left) or
+    /// loses the pair (several left). Nested in a later removal of the
+    /// whole `let` when nothing it binds is used.
+    fn cut_tuple_elements(&mut self, pats: &syn::PatTuple, values: &syn::ExprTuple, taints: &[Option<Taint>]) {
+        let kept: Vec<usize> = (0..taints.len()).filter(|&i| taints[i].is_none()).collect();
+        let cause = taints
+            .iter()
+            .flatten()
+            .next()
+            .map(|t| t.cause().to_string())
+            .unwrap_or_default();
+        if let [only] = kept.as_slice() {
+            // `(s, n)` → `s`: the tuple becomes its one kept element.
+            let unwrap = |outer: Range<usize>, inner: Range<usize>| {
+                let piece = Piece::Original {
+                    range: inner,
+                    dedent: 0,
+                };
+                Edit::replace(outer, vec![piece], RuleId::DeadCode, &cause)
+            };
+            let edits = vec![
+                unwrap(span_range(pats), span_range(&pats.elems[*only])),
+                unwrap(span_range(values), span_range(&values.elems[*only])),
+            ];
+            self.ctx.push_group(edits);
+            return;
+        }
+        let marks: Vec<Option<(RuleId, String)>> = taints
+            .iter()
+            .map(|t| t.as_ref().map(|t| (RuleId::DeadCode, t.cause().to_string())))
+            .collect();
+        let pat_ranges: Vec<Range<usize>> = pats.elems.iter().map(span_range).collect();
+        let value_ranges: Vec<Range<usize>> = values.elems.iter().map(span_range).collect();
+        self.ctx.remove_list(&pat_ranges, &marks);
+        self.ctx.remove_list(&value_ranges, &marks);
+    }
+
     fn expr_stmt(&mut self, expr: &Expr, range: Range<usize>) -> Fate {
         if let Some(taint) = self.env.taint_of(expr, self.ctx.symbols) {
             return self.remove_tainted_stmt(expr, &taint, range);
@@ -137,26 +217,87 @@ impl BodyWalker<'_, '_> {
             Expr::ForLoop(f) => {
                 self.visit_expr(&f.expr);
                 let emptied = self.block(&f.body);
-                if emptied && self.ctx.purity.expr(&f.expr) {
-                    let cause = self.cause_inside(&f.body);
-                    self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
-                    return Fate::Removed;
+                if !emptied {
+                    return Fate::Kept;
+                }
+                // A loop whose every statement served the notifier goes; a
+                // head that is not known to be side-effect free is flagged.
+                if !self.ctx.purity.expr(&f.expr) {
+                    let line = self.ctx.line(range.start);
+                    self.ctx.review(
+                        line,
+                        "removed a loop whose body only served the notifier; check that its head had no needed side effect",
+                    );
+                }
+                let cause = self.cause_inside(&f.body);
+                self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
+                Fate::Removed
+            }
+            Expr::Macro(m) => macros::statement(self, &m.mac, range),
+            Expr::While(w) => self.while_stmt(w, range),
+            _ => {
+                self.visit_expr(expr);
+                if let Some(body) = spawned_block(expr) {
+                    if self.only_waits_left(body) {
+                        let cause = self.cause_inside(body);
+                        self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
+                        return Fate::Removed;
+                    }
                 }
                 Fate::Kept
             }
-            Expr::Macro(m) => macros::statement(self, &m.mac, range),
-            _ => {
-                self.visit_expr(expr);
-                Fate::Kept
+        }
+    }
+
+    /// `while let P = <removed value>` never runs; a `while` whose body
+    /// emptied with a side-effect-free condition has nothing left to do.
+    fn while_stmt(&mut self, w: &syn::ExprWhile, range: Range<usize>) -> Fate {
+        if let Expr::Let(l) = &*w.cond {
+            if let Some(Taint::Value(cause)) = self.env.taint_of(&l.expr, self.ctx.symbols) {
+                self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
+                return Fate::Removed;
             }
         }
+        self.visit_expr(&w.cond);
+        let emptied = self.block(&w.body);
+        if emptied && self.ctx.purity.expr(&w.cond) {
+            let cause = self.cause_inside(&w.body);
+            self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
+            return Fate::Removed;
+        }
+        Fate::Kept
+    }
+
+    /// A spawned task that lost statements and now only waits
+    /// (`tokio::spawn(async move { sleep(d).await; })`) does nothing.
+    fn only_waits_left(&self, body: &Block) -> bool {
+        let removed = |s: &Stmt| self.ctx.out.edits.removes(&span_range(s));
+        body.stmts.iter().any(removed) && body.stmts.iter().all(|s| removed(s) || self.is_wait(s))
+    }
+
+    fn is_wait(&self, stmt: &Stmt) -> bool {
+        let expr = match stmt {
+            Stmt::Expr(e, _) => e,
+            Stmt::Local(l) => return l.init.as_ref().is_some_and(|i| self.ctx.purity.expr(&i.expr)),
+            _ => return false,
+        };
+        let Expr::Await(a) = expr else { return false };
+        let Expr::Call(c) = &*a.base else { return false };
+        let Expr::Path(p) = &*c.func else { return false };
+        let waits = p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| matches!(s.ident.to_string().as_str(), "sleep" | "sleep_until" | "yield_now"));
+        // The duration is rarely worth keeping for its own sake.
+        waits
     }
 
     fn remove_tainted_stmt(&mut self, expr: &Expr, taint: &Taint, range: Range<usize>) -> Fate {
         let rule = rule_for(expr, taint, self.ctx.symbols);
         if rule == RuleId::NotifyCall {
             if let Some(args) = notify_call(expr) {
-                if !args.into_iter().all(taint::is_pure) {
+                if !args.into_iter().all(|a| self.ctx.purity.expr(a)) {
                     let line = self.ctx.line(range.start);
                     self.ctx.review(
                         line,
@@ -315,6 +456,23 @@ impl BodyWalker<'_, '_> {
                     syn::visit::visit_expr(self, e);
                 }
             }
+
+            /// `matches!(lagged, ..)`: arguments of a nested macro that
+            /// parse as expressions.
+            fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+                let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+                if let Ok(args) = mac.parse_body_with(parser) {
+                    for arg in &args {
+                        self.visit_expr(arg);
+                    }
+                } else if let Ok(first) = mac.parse_body_with(|input: syn::parse::ParseStream| {
+                    let first: Expr = input.parse()?;
+                    input.parse::<proc_macro2::TokenStream>()?;
+                    Ok(first)
+                }) {
+                    self.visit_expr(&first);
+                }
+            }
         }
         let mut finder = Finder {
             env: &self.env,
@@ -362,9 +520,14 @@ impl BodyWalker<'_, '_> {
                 }
                 let range = span_range(stmt);
                 let names = taint::pat_idents(&local.pat);
+                let reported: Vec<String> = taint::pat_bindings(&local.pat)
+                    .into_iter()
+                    .filter(|i| self.env.unused_binding(i).is_some())
+                    .map(|i| i.to_string())
+                    .collect();
                 let dead: Vec<&String> = names
                     .iter()
-                    .filter(|n| self.all_uses_removed(n, range.end..block_end))
+                    .filter(|n| reported.contains(n) || self.all_uses_removed(n, range.end..block_end))
                     .collect();
                 if dead.is_empty() {
                     continue;
@@ -375,7 +538,13 @@ impl BodyWalker<'_, '_> {
                     .as_ref()
                     .is_some_and(|i| i.diverge.is_none() && self.ctx.purity.expr(&i.expr));
                 if simple && pure {
-                    let cause = self.cause_of_uses(dead[0], range.end..block_end);
+                    let cause = match taint::pat_bindings(&local.pat)
+                        .first()
+                        .and_then(|i| self.env.unused_binding(i))
+                    {
+                        Some(cause) => cause.to_string(),
+                        None => self.cause_of_uses(dead[0], range.end..block_end),
+                    };
                     self.ctx.remove(range, Context::Standalone, RuleId::DeadCode, &cause);
                     fates[i] = Fate::Removed;
                     changed = true;
@@ -450,6 +619,9 @@ impl BodyWalker<'_, '_> {
         let method = m.method.to_string();
         if method == spec::CONFIG_FLAG {
             return Some((RuleId::ConfigFlag, method));
+        }
+        if let Some(cause) = self.env.forced_link(&m.method) {
+            return Some((RuleId::Compiler, cause.to_string()));
         }
         let chained = self
             .ctx
@@ -644,8 +816,11 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
                 marks.push(None);
                 continue;
             };
+            let forced = self.env.forced(name).map(str::to_string);
             let name = name.to_string();
-            let cause = if self.ctx.symbols.knows_struct(&owner) {
+            let cause = if forced.is_some() {
+                forced
+            } else if self.ctx.symbols.knows_struct(&owner) {
                 self.ctx.symbols.removed_field(&owner, &name).map(str::to_string)
             } else {
                 spec::REMOVED_FIELD_NAMES
@@ -748,6 +923,19 @@ fn notify_call(expr: &Expr) -> Option<Vec<&Expr>> {
         },
         Expr::Await(a) => notify_call(&a.base),
         Expr::Try(t) => notify_call(&t.expr),
+        _ => None,
+    }
+}
+
+/// The body of `tokio::spawn(async move { .. })` (any `spawn` path).
+fn spawned_block(expr: &Expr) -> Option<&Block> {
+    let Expr::Call(c) = expr else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    if p.path.segments.last().is_none_or(|s| s.ident != "spawn") || c.args.len() != 1 {
+        return None;
+    }
+    match &c.args[0] {
+        Expr::Async(a) => Some(&a.block),
         _ => None,
     }
 }

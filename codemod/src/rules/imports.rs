@@ -133,7 +133,7 @@ impl Plan<'_, '_, '_> {
     fn tree(&mut self, tree: &UseTree) -> bool {
         match tree {
             UseTree::Path(p) => self.tree(&p.tree),
-            UseTree::Name(n) => self.leaf_goes(&n.ident.to_string()),
+            UseTree::Name(n) => self.leaf_goes(&n.ident.to_string()) || self.reported_unused(&n.ident),
             UseTree::Rename(r) => self.rename_goes(r),
             UseTree::Glob(_) => false,
             UseTree::Group(g) => {
@@ -188,22 +188,33 @@ impl Plan<'_, '_, '_> {
     fn tree_goes(&self, tree: &UseTree) -> bool {
         match tree {
             UseTree::Path(p) => self.tree_goes(&p.tree),
-            UseTree::Name(n) => self.leaf_goes(&n.ident.to_string()),
+            UseTree::Name(n) => self.leaf_goes(&n.ident.to_string()) || self.reported_unused(&n.ident),
             UseTree::Rename(r) => self.rename_goes(r),
             UseTree::Glob(_) => false,
             UseTree::Group(g) => !g.items.is_empty() && g.items.iter().all(|t| self.tree_goes(t)),
         }
     }
 
+    /// rustc said this import is unused (a trait, which it gives no
+    /// suggestion for).
+    fn reported_unused(&self, ident: &syn::Ident) -> bool {
+        let at = span_range(ident);
+        self.ctx
+            .seeds
+            .unused_imports
+            .iter()
+            .any(|(r, _)| r.start <= at.start && at.end <= r.end)
+    }
+
     fn rename_goes(&self, r: &syn::UseRename) -> bool {
-        self.ctx.symbols.is_removed_type(&r.ident.to_string()) || self.leaf_goes(&r.rename.to_string())
+        self.ctx.symbols.import_goes(&r.ident.to_string()) || self.leaf_goes(&r.rename.to_string())
     }
 
     fn leaf_goes(&self, name: &str) -> bool {
         if name == "self" {
             return false;
         }
-        self.ctx.symbols.is_removed_type(name)
+        self.ctx.symbols.import_goes(name)
             || (!self.exported && (self.counts.made_unused(name) || self.counts.trait_made_unused(name)))
     }
 }

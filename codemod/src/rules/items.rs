@@ -18,8 +18,26 @@ pub(super) fn run(ctx: &mut FileCtx<'_>) {
     }
 }
 
+/// The compiler's cause when it reported the item named `ident` unused.
+fn reported_dead(ctx: &FileCtx<'_>, ident: &syn::Ident) -> Option<String> {
+    ctx.seeds.dead.get(&span_range(ident).start).cloned()
+}
+
 /// Handles one item and everything inside it.
 pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
+    let name = match item {
+        Item::Fn(f) => Some(&f.sig.ident),
+        Item::Const(c) => Some(&c.ident),
+        Item::Static(s) => Some(&s.ident),
+        Item::Struct(s) => Some(&s.ident),
+        Item::Enum(e) => Some(&e.ident),
+        Item::Type(t) => Some(&t.ident),
+        _ => None,
+    };
+    if let Some(cause) = name.and_then(|n| reported_dead(ctx, n)) {
+        ctx.remove(span_range(item), Context::Standalone, RuleId::Compiler, &cause);
+        return;
+    }
     match item {
         Item::Struct(s) => {
             let name = s.ident.to_string();
@@ -137,6 +155,15 @@ fn walk_impl(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl) {
     let is_trait_impl = imp.trait_.is_some();
     let owner = Some(self_name);
     for item in &imp.items {
+        let name = match item {
+            ImplItem::Fn(f) => Some(&f.sig.ident),
+            ImplItem::Const(c) => Some(&c.ident),
+            _ => None,
+        };
+        if let Some(cause) = name.and_then(|n| reported_dead(ctx, n)).filter(|_| !is_trait_impl) {
+            ctx.remove(span_range(item), Context::Standalone, RuleId::Compiler, &cause);
+            continue;
+        }
         match item {
             ImplItem::Fn(f) => walk_impl_fn(ctx, imp, owner.clone(), is_trait_impl, f),
             ImplItem::Type(t) if t.ident == spec::RPC_STREAM_TYPE && ctx.options.rpc == RpcMode::Remove => {
@@ -205,7 +232,7 @@ fn walk_fn(
     sig: &syn::Signature,
     block: &syn::Block,
 ) {
-    let mut env = Env::with_owner(owner);
+    let mut env = Env::new(owner, ctx.seeds.clone());
     let mut marks = Vec::new();
     for input in &sig.inputs {
         let syn::FnArg::Typed(pt) = input else {

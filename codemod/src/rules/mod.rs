@@ -4,11 +4,12 @@
 //! removal propagates through lets, arguments and blocks), then imports.
 
 mod bodies;
+mod comments;
 mod dead;
 mod imports;
 mod items;
 mod macros;
-mod purity;
+pub(crate) mod purity;
 mod rpc;
 mod select;
 mod taint;
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 use crate::edit::{Edit, EditSet};
 use crate::parse::ParsedFile;
+use crate::seeds::FileSeeds;
 use crate::symbols::Symbols;
 use crate::text::{self, Context};
 
@@ -62,6 +64,9 @@ pub enum RuleId {
     RpcRemove,
     /// `use` items that nothing refers to any more.
     UnusedImport,
+    /// What the compiler said after the syntactic edits: rustc's own
+    /// suggestions, and items it reports unused.
+    Compiler,
     /// Proto definitions of the notification RPC.
     Proto,
 }
@@ -81,6 +86,7 @@ impl RuleId {
             RuleId::RpcStub => "rpc-stub",
             RuleId::RpcRemove => "rpc-remove",
             RuleId::UnusedImport => "unused-import",
+            RuleId::Compiler => "compiler",
             RuleId::Proto => "proto",
         }
     }
@@ -123,6 +129,10 @@ pub(crate) struct FileCtx<'a> {
     pub out: Analysis,
     /// Which of the file's own functions are side-effect free.
     pub purity: purity::Purity,
+    /// What the compiler said about this file (empty without `--cargo`).
+    pub seeds: std::sync::Arc<FileSeeds>,
+    /// Uses of removed values in kept code, to settle at the end.
+    pending_abandon: Vec<(usize, String)>,
 }
 
 impl<'a> FileCtx<'a> {
@@ -184,10 +194,21 @@ impl<'a> FileCtx<'a> {
         self.push(edit);
     }
 
-    /// Gives up on the whole file: it keeps its text, and `message` says why.
-    pub fn abandon(&mut self, line: usize, message: impl Into<String>) {
-        self.out.abandoned = true;
-        self.review(line, message);
+    /// Gives up on the whole file unless the text at `at` is removed by the
+    /// end of the analysis (a test removed whole takes its uses with it):
+    /// the file then keeps its text, and `message` says why.
+    pub fn abandon_unless_removed(&mut self, at: usize, message: String) {
+        self.pending_abandon.push((at, message));
+    }
+
+    fn settle_abandonment(&mut self) {
+        for (at, message) in std::mem::take(&mut self.pending_abandon) {
+            if !self.out.edits.removes(&(at..at + 1)) {
+                self.out.abandoned = true;
+                let line = self.line(at);
+                self.review(line, message);
+            }
+        }
     }
 
     pub fn review(&mut self, line: usize, message: impl Into<String>) {
@@ -211,16 +232,23 @@ pub(crate) fn span_range<T: syn::spanned::Spanned>(node: &T) -> Range<usize> {
 }
 
 /// Runs every rule over one file.
-pub fn analyse(file: &ParsedFile, symbols: &Symbols, options: RuleOptions) -> Analysis {
+pub fn analyse(file: &ParsedFile, symbols: &Symbols, options: RuleOptions, seeds: &FileSeeds) -> Analysis {
     let mut ctx = FileCtx {
         file,
         symbols,
         options,
         out: Analysis::default(),
-        purity: purity::Purity::of_file(&file.ast),
+        purity: purity::Purity::of_file(&file.ast, symbols),
+        seeds: std::sync::Arc::new(seeds.clone()),
+        pending_abandon: Vec::new(),
     };
+    for edit in &seeds.edits {
+        ctx.push(edit.clone());
+    }
     items::run(&mut ctx);
     dead::run(&mut ctx);
+    ctx.settle_abandonment();
+    comments::run(&mut ctx);
     imports::run(&mut ctx);
     ctx.out.reviews.sort_by_key(|r| r.line);
     ctx.out

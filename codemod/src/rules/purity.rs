@@ -1,9 +1,11 @@
 //! Side effects: an expression made of reads, copies, comparisons, the
 //! methods in [`spec::PURE_METHODS`] (with pure closures), `format!`, and
-//! calls to the file's own functions whose bodies are pure themselves, has
-//! none worth keeping; code that only computes such a value for removed
-//! code can go with it.
+//! calls to functions and methods whose bodies are pure themselves (the
+//! file's own, to a fixpoint, and those of the run whose every definition
+//! of that name is), has none worth keeping; code that only computes such
+//! a value for removed code can go with it.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use syn::{Expr, Stmt};
@@ -14,15 +16,43 @@ use crate::spec;
 #[derive(Debug, Default, Clone)]
 pub struct Purity {
     fns: BTreeSet<String>,
+    methods: BTreeSet<String>,
+    /// When set, calls to unknown functions and methods count as pure and
+    /// are recorded here (what a body's purity depends on).
+    assumed: Option<RefCell<Calls>>,
+}
+
+/// The names of the functions and methods an expression calls.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Calls {
+    pub fns: BTreeSet<String>,
+    pub methods: BTreeSet<String>,
+}
+
+/// Whether a function body is pure given the calls it makes: `None` when it
+/// has an effect of its own, otherwise the calls it depends on.
+pub fn body_requirements(block: &syn::Block) -> Option<Calls> {
+    let purity = Purity {
+        assumed: Some(RefCell::new(Calls::default())),
+        ..Purity::default()
+    };
+    let pure = purity.body(block);
+    pure.then(|| purity.assumed.expect("set above").into_inner())
 }
 
 impl Purity {
     /// The free functions of `file` whose bodies are pure, to a fixpoint
     /// (a function calling a pure function is pure).
-    pub fn of_file(file: &syn::File) -> Self {
+    pub fn of_file(file: &syn::File, symbols: &crate::symbols::Symbols) -> Self {
         let mut fns = Vec::new();
         collect_fns(&file.items, &mut fns);
         let mut purity = Purity::default();
+        for f in &fns {
+            if symbols.is_pure_fn(&f.sig.ident.to_string()) {
+                purity.fns.insert(f.sig.ident.to_string());
+            }
+        }
+        purity.methods = symbols.pure_method_names();
         loop {
             let found: Vec<String> = fns
                 .iter()
@@ -49,16 +79,22 @@ impl Purity {
             Expr::Cast(c) => self.expr(&c.expr),
             Expr::Index(i) => self.expr(&i.expr) && self.expr(&i.index),
             Expr::Tuple(t) => t.elems.iter().all(|e| self.expr(e)),
+            Expr::Array(a) => a.elems.iter().all(|e| self.expr(e)),
             Expr::Let(l) => self.expr(&l.expr),
             Expr::MethodCall(m) => {
-                spec::PURE_METHODS.contains(&m.method.to_string().as_str())
+                let name = m.method.to_string();
+                let known = spec::PURE_METHODS.contains(&name.as_str()) || self.methods.contains(&name);
+                (known || self.assume(|c| c.methods.insert(name.clone())))
                     && self.expr(&m.receiver)
                     && m.args.iter().all(|a| self.expr(a))
             }
             Expr::Call(c) => {
-                let own = matches!(&*c.func, Expr::Path(p)
-                    if p.path.get_ident().is_some_and(|i| self.fns.contains(&i.to_string())));
-                own && c.args.iter().all(|a| self.expr(a))
+                let Expr::Path(p) = &*c.func else { return false };
+                let Some(name) = p.path.get_ident().map(ToString::to_string) else {
+                    return false;
+                };
+                let known = self.fns.contains(&name) || self.assume(|calls| calls.fns.insert(name.clone()));
+                known && c.args.iter().all(|a| self.expr(a))
             }
             Expr::Macro(m) => m.mac.path.is_ident("format"),
             Expr::If(e) => {
@@ -72,6 +108,17 @@ impl Purity {
         }
     }
 
+    /// Records an unknown call when assuming; false otherwise.
+    fn assume(&self, record: impl FnOnce(&mut Calls) -> bool) -> bool {
+        match &self.assumed {
+            Some(calls) => {
+                record(&mut calls.borrow_mut());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A block that only computes a value: `{ pure_expr }`.
     fn value_block(&self, block: &syn::Block) -> bool {
         match block.stmts.as_slice() {
@@ -81,7 +128,7 @@ impl Purity {
     }
 
     /// A function body of pure `let`s and a pure tail expression.
-    fn body(&self, block: &syn::Block) -> bool {
+    pub fn body(&self, block: &syn::Block) -> bool {
         let Some((Stmt::Expr(tail, None), lets)) = block.stmts.split_last() else {
             return false;
         };
@@ -119,7 +166,7 @@ mod tests {
              fn send(j: &Job) -> usize { j.tx.send(1) }",
         )
         .unwrap();
-        let purity = Purity::of_file(&file);
+        let purity = Purity::of_file(&file, &crate::symbols::Symbols::default());
         let expr = |s: &str| syn::parse_str::<Expr>(s).unwrap();
         assert!(purity.expr(&expr("pair(job)")));
         assert!(!purity.expr(&expr("send(job)")));

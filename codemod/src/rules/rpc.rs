@@ -27,7 +27,7 @@ pub(super) fn rewrite_handler(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl, f: &sy
         return;
     }
     let line = ctx.line(span_range(f).start);
-    let Some(shape) = stream_shape(ctx.src(), imp) else {
+    let Some(shape) = stream_shape(ctx, imp) else {
         ctx.review(
             line,
             format!(
@@ -131,16 +131,35 @@ fn is_auth(stmt: &syn::Stmt) -> bool {
     finder.0
 }
 
-/// The associated stream type decides how `rx` becomes the response.
-fn stream_shape(src: &str, imp: &syn::ItemImpl) -> Option<StreamShape> {
+/// The associated stream type decides how `rx` becomes the response; an
+/// alias (`type SubscribeToNotificationsStream = EventStream;`, with
+/// `EventStream` defined anywhere in the run) is looked through.
+fn stream_shape(ctx: &FileCtx<'_>, imp: &syn::ItemImpl) -> Option<StreamShape> {
     let ty = imp.items.iter().find_map(|item| match item {
         syn::ImplItem::Type(t) if t.ident == spec::RPC_STREAM_TYPE => Some(&t.ty),
         _ => None,
     })?;
+    if let Some(shape) = shape_of(ctx.src(), ty) {
+        return Some(shape);
+    }
+    let mut name = crate::symbols::type_name(ty)?;
+    for _ in 0..4 {
+        let text = ctx.symbols.alias_text(&name)?.to_string();
+        let aliased: syn::Type = syn::parse_str(&text).ok()?;
+        if let Some(shape) = shape_of(&text, &aliased) {
+            return Some(shape);
+        }
+        name = crate::symbols::type_name(&aliased)?;
+    }
+    None
+}
+
+/// The shape of a stream type written in `src`.
+fn shape_of(src: &str, ty: &syn::Type) -> Option<StreamShape> {
     let mut finder = ShapeFinder::default();
     finder.visit_type(ty);
     if let Some((path, item)) = finder.receiver_stream {
-        let item = src[span_range(item)].to_string();
+        let item = src.get(span_range(item))?.to_string();
         return Some(StreamShape {
             item,
             stream: format!("{path}::new(rx)"),
@@ -148,7 +167,7 @@ fn stream_shape(src: &str, imp: &syn::ItemImpl) -> Option<StreamShape> {
     }
     let item = finder.item_binding?;
     Some(StreamShape {
-        item: src[span_range(item)].to_string(),
+        item: src.get(span_range(item))?.to_string(),
         stream: "Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))".to_string(),
     })
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use syn::{Expr, Pat};
 
+use crate::seeds::FileSeeds;
 use crate::spec;
 use crate::symbols::Symbols;
 
@@ -37,6 +38,8 @@ pub struct Env {
     types: HashMap<String, String>,
     /// The self type of the enclosing `impl`.
     pub owner: Option<String>,
+    /// What the compiler said about this file.
+    seeds: std::sync::Arc<FileSeeds>,
 }
 
 /// The result of asking whether `base.field` is a removed field.
@@ -49,10 +52,56 @@ pub enum FieldLookup {
 }
 
 impl Env {
-    pub fn with_owner(owner: Option<String>) -> Self {
+    pub fn new(owner: Option<String>, seeds: std::sync::Arc<FileSeeds>) -> Self {
         Env {
             owner,
+            seeds,
             ..Env::default()
+        }
+    }
+
+    /// The compiler's cause when it reported the name at `ident` as gone.
+    pub fn forced(&self, ident: &proc_macro2::Ident) -> Option<&str> {
+        let at = ident.span().byte_range().start;
+        self.seeds.tainted.get(&at).map(String::as_str)
+    }
+
+    /// The compiler's cause when it reported the method at `ident` as gone.
+    pub fn forced_link(&self, ident: &proc_macro2::Ident) -> Option<&str> {
+        let at = ident.span().byte_range().start;
+        self.seeds.links.get(&at).map(String::as_str)
+    }
+
+    /// Was the binding at `ident` reported unused by the compiler?
+    pub fn unused_binding(&self, ident: &proc_macro2::Ident) -> Option<&str> {
+        let at = ident.span().byte_range().start;
+        self.seeds.unused_bindings.get(&at).map(String::as_str)
+    }
+
+    /// The taint the compiler forces on an expression, if any.
+    fn forced_taint(&self, expr: &Expr) -> Option<Taint> {
+        let ident = match expr {
+            Expr::Path(p) => p.path.segments.last().map(|s| &s.ident),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(name) => Some(name),
+                syn::Member::Unnamed(_) => None,
+            },
+            Expr::MethodCall(m) => Some(&m.method),
+            Expr::Call(c) => match &*c.func {
+                Expr::Path(p) => p.path.segments.last().map(|s| &s.ident),
+                _ => None,
+            },
+            _ => None,
+        }?;
+        if let Some(cause) = self.forced(ident) {
+            return Some(Taint::Value(cause.to_string()));
+        }
+        // A method that is gone, called as a statement on a plain receiver.
+        match expr {
+            Expr::MethodCall(m) if is_pure(&m.receiver) => {
+                self.forced_link(&m.method).map(|c| Taint::Value(c.to_string()))
+            }
+            _ => None,
         }
     }
 
@@ -79,6 +128,53 @@ impl Env {
         }
     }
 
+    /// Records the struct type of a binding from its initialiser, where it
+    /// shows (`let state = test_state();`, `let s = AppState { .. }`,
+    /// `let st = state.clone();`).
+    pub fn bind_inferred(&mut self, pat: &Pat, init: &Expr, symbols: &Symbols) {
+        let Pat::Ident(p) = pat else { return };
+        match self.type_of(init, symbols) {
+            Some(owner) => self.types.insert(p.ident.to_string(), owner),
+            // A shadowing binding of an unknown type.
+            None => self.types.remove(&p.ident.to_string()),
+        };
+    }
+
+    /// The struct an expression's value is, where the run knows it.
+    fn type_of(&self, expr: &Expr, symbols: &Symbols) -> Option<String> {
+        let found = match expr {
+            Expr::Path(p) if p.path.is_ident("self") => self.owner.clone(),
+            Expr::Path(p) => p.path.get_ident().and_then(|i| self.types.get(&i.to_string()).cloned()),
+            Expr::Struct(s) => {
+                let name = s.path.segments.last()?.ident.to_string();
+                if name == "Self" {
+                    self.owner.clone()
+                } else {
+                    Some(name)
+                }
+            }
+            Expr::Call(c) => {
+                let Expr::Path(callee) = &*c.func else { return None };
+                let name = callee.path.segments.last()?.ident.to_string();
+                let owner = self.call_owner(&callee.path);
+                symbols.return_struct(&owner, &name).map(str::to_string)
+            }
+            Expr::MethodCall(m)
+                if spec::PURE_METHODS.contains(&m.method.to_string().as_str())
+                    || m.method == "unwrap"
+                    || m.method == "expect" =>
+            {
+                self.type_of(&m.receiver, symbols)
+            }
+            Expr::Reference(r) => self.type_of(&r.expr, symbols),
+            Expr::Paren(p) => self.type_of(&p.expr, symbols),
+            Expr::Await(a) => self.type_of(&a.base, symbols),
+            Expr::Try(t) => self.type_of(&t.expr, symbols),
+            _ => None,
+        };
+        found.filter(|o| symbols.knows_struct(o))
+    }
+
     /// Is `base.field` a removed field?
     pub fn field(&self, base: &Expr, field: &str, symbols: &Symbols) -> FieldLookup {
         let owner = match strip(base) {
@@ -103,6 +199,9 @@ impl Env {
 
     /// The taint of an expression, if it carries a removed value.
     pub fn taint_of(&self, expr: &Expr, symbols: &Symbols) -> Option<Taint> {
+        if let Some(taint) = self.forced_taint(expr) {
+            return Some(taint);
+        }
         match expr {
             Expr::Path(p) => {
                 if let Some(ident) = p.path.get_ident() {
@@ -124,6 +223,7 @@ impl Env {
             Expr::Paren(p) => self.taint_of(&p.expr, symbols),
             Expr::Group(g) => self.taint_of(&g.expr, symbols),
             Expr::Await(a) => self.taint_of(&a.base, symbols),
+            Expr::Try(t) if awaits_subscription(&t.expr) => Some(Taint::Value(spec::RPC_METHOD.to_string())),
             Expr::Try(t) => self.taint_of(&t.expr, symbols),
             Expr::Cast(c) => self.taint_of(&c.expr, symbols),
             Expr::Assign(a) => self.taint_of(&a.left, symbols),
@@ -132,6 +232,8 @@ impl Env {
             Expr::Closure(c) => self.taint_of(&c.body, symbols),
             // A `match` on a removed value only deals with that value.
             Expr::Match(m) => self.taint_of(&m.expr, symbols),
+            // `vec![first.queue]`: a list made only of removed values.
+            Expr::Macro(m) => self.list_macro_taint(&m.mac, symbols),
             _ => None,
         }
     }
@@ -140,6 +242,11 @@ impl Env {
         let name = m.method.to_string();
         if name == spec::SUBSCRIPTION_LOOP {
             return Some(Taint::Value(name));
+        }
+        // `client.subscribe_to_notifications(req).await.unwrap()`: the
+        // subscription succeeded, and its events will never come.
+        if matches!(name.as_str(), "unwrap" | "expect") && awaits_subscription(&m.receiver) {
+            return Some(Taint::Value(spec::RPC_METHOD.to_string()));
         }
         if let Some(taint) = self.taint_of(&m.receiver, symbols) {
             return Some(taint);
@@ -166,6 +273,20 @@ impl Env {
             return found;
         }
         None
+    }
+
+    fn list_macro_taint(&self, mac: &syn::Macro, symbols: &Symbols) -> Option<Taint> {
+        let name = mac.path.segments.last()?.ident.to_string();
+        if !spec::LIST_MACROS.contains(&name.as_str()) {
+            return None;
+        }
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        let args = mac.parse_body_with(parser).ok()?;
+        let mut found = None;
+        for arg in &args {
+            found = Some(self.taint_of(arg, symbols)?);
+        }
+        found
     }
 
     /// The owner a call path names: `Type::f` → `Type`, `Self::f` → the
@@ -198,6 +319,10 @@ impl Env {
         }
         // `Arc::new(x)`, `Some(x)`, `tokio::spawn(x)`, `Arc::clone(&x)`:
         // wrapping a removed value gives a removed value.
+        // `timeout(d, fut)`: the future's value, if it ever comes.
+        if last == "timeout" && call.args.len() == 2 {
+            return self.taint_of(&call.args[1], symbols);
+        }
         // `Extension(x)`, `State(x)`: a tuple struct wrapping one value.
         let constructor = last.starts_with(|c: char| c.is_ascii_uppercase());
         let wraps = spec::WRAPPER_CALLS.contains(&last.as_str()) || last == "spawn" || constructor;
@@ -219,6 +344,12 @@ impl Env {
         }
         found
     }
+}
+
+/// `x.subscribe_to_notifications(..).await`.
+fn awaits_subscription(expr: &Expr) -> bool {
+    let Expr::Await(a) = expr else { return false };
+    matches!(&*a.base, Expr::MethodCall(m) if m.method == spec::RPC_METHOD)
 }
 
 fn field_taint(field: &str, cause: &str) -> Taint {
@@ -291,7 +422,7 @@ mod tests {
     }
 
     fn symbols() -> Symbols {
-        Symbols::of_file(&syn::parse_file("struct GrpcState { db: Db, notifier: Arc<WorkerNotifier> }").unwrap())
+        Symbols::of_source("struct GrpcState { db: Db, notifier: Arc<WorkerNotifier> }")
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct FnFact {
     pub returns: Names,
     /// The body only stores parameters (`self.x = Some(x); self`): a setter.
     pub setter: Option<SetterShape>,
+    /// The body only computes a value, given that the functions and methods
+    /// it calls do (see [`crate::rules::purity`]); `None`: it has effects.
+    pub pure_if: Option<crate::rules::purity::Calls>,
 }
 
 /// What a setter hands back, which decides what its call sites become.
@@ -61,12 +64,24 @@ pub struct Facts {
     pub aliases: Vec<AliasFact>,
     pub structs: Vec<StructFact>,
     pub fns: Vec<FnFact>,
+    /// Types the compiler says are gone (`cannot find type`), with the cause.
+    pub forced_types: Vec<(String, String)>,
+    /// `(struct, field, cause)`: fields the compiler says are never read.
+    pub forced_fields: Vec<(String, String, String)>,
+    /// Names whose imports the compiler says no longer resolve.
+    pub forced_imports: Vec<(String, String)>,
+    /// `(alias, its type's source text)`, to see through
+    /// `type SubscribeToNotificationsStream = EventStream;`.
+    pub alias_texts: Vec<(String, String)>,
 }
 
 impl Facts {
-    pub fn collect(&mut self, file: &syn::File) {
+    /// Collects the facts of `file`, parsed from `source` (whose offsets
+    /// its spans are).
+    pub fn collect(&mut self, file: &syn::File, source: &str) {
         let mut collector = Collector {
             facts: self,
+            source,
             owner: None,
             in_trait_impl: false,
         };
@@ -77,6 +92,10 @@ impl Facts {
         self.aliases.extend(other.aliases);
         self.structs.extend(other.structs);
         self.fns.extend(other.fns);
+        self.forced_types.extend(other.forced_types);
+        self.forced_fields.extend(other.forced_fields);
+        self.forced_imports.extend(other.forced_imports);
+        self.alias_texts.extend(other.alias_texts);
     }
 }
 
@@ -126,6 +145,7 @@ pub fn type_name(ty: &syn::Type) -> Option<String> {
 
 struct Collector<'f> {
     facts: &'f mut Facts,
+    source: &'f str,
     owner: Option<String>,
     in_trait_impl: bool,
 }
@@ -150,6 +170,11 @@ impl Collector<'_> {
         } else {
             None
         };
+        let pure_if = if sig.asyncness.is_none() {
+            crate::rules::purity::body_requirements(block)
+        } else {
+            None
+        };
         self.facts.fns.push(FnFact {
             owner: self.owner.clone().unwrap_or_default(),
             name: sig.ident.to_string(),
@@ -158,6 +183,7 @@ impl Collector<'_> {
             params,
             returns,
             setter,
+            pure_if,
         });
     }
 }
@@ -223,6 +249,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_type(&mut self, item: &'ast syn::ItemType) {
+        let range = syn::spanned::Spanned::span(&*item.ty).byte_range();
+        if let Some(text) = self.source.get(range) {
+            self.facts.alias_texts.push((item.ident.to_string(), text.to_string()));
+        }
         self.facts.aliases.push(AliasFact {
             name: item.ident.to_string(),
             names: type_names(&item.ty),

@@ -58,13 +58,26 @@ pub struct Symbols {
     producers: BTreeMap<(String, String), (bool, String)>,
     /// Method name → setter that only stores removed values.
     setters: BTreeMap<String, Setter>,
+    /// Names whose imports go (the compiler says they no longer resolve).
+    removed_imports: BTreeMap<String, String>,
+    /// Free function and method names every definition of which only
+    /// computes a value.
+    pure_fns: BTreeSet<String>,
+    pure_methods: BTreeSet<String>,
+    /// (owner, function) → the struct its result is, when the run knows it
+    /// (`fn test_state() -> AppState`, `fn new() -> Self`).
+    returns: BTreeMap<(String, String), String>,
+    /// Alias name → its type's source text, when all its definitions agree.
+    alias_texts: BTreeMap<String, Option<String>>,
 }
 
 impl Symbols {
     /// The removal set of one parsed file alone (tests, fixtures).
-    pub fn of_file(file: &syn::File) -> Self {
+    pub fn of_source(source: &str) -> Self {
         let mut facts = Facts::default();
-        facts.collect(file);
+        if let Ok(file) = syn::parse_file(source) {
+            facts.collect(&file, source);
+        }
         Self::resolve(&facts)
     }
 
@@ -74,9 +87,27 @@ impl Symbols {
         for seed in spec::REMOVED_TYPES {
             symbols.removed_types.insert(seed.to_string(), seed.to_string());
         }
+        for (name, cause) in &facts.forced_types {
+            symbols
+                .removed_types
+                .entry(name.clone())
+                .or_insert_with(|| cause.clone());
+        }
+        symbols.removed_imports.extend(facts.forced_imports.iter().cloned());
         symbols.close_types(facts);
         symbols.decide_fields(facts);
+        symbols.decide_forced_fields(facts);
         symbols.decide_functions(facts);
+        symbols.decide_purity(facts);
+        for (name, text) in &facts.alias_texts {
+            let entry = symbols
+                .alias_texts
+                .entry(name.clone())
+                .or_insert_with(|| Some(text.clone()));
+            if entry.as_ref() != Some(text) {
+                *entry = None;
+            }
+        }
         symbols
     }
 
@@ -131,6 +162,102 @@ impl Symbols {
         }
     }
 
+    fn decide_forced_fields(&mut self, facts: &Facts) {
+        for (owner, field, cause) in &facts.forced_fields {
+            self.removed_fields
+                .entry(owner.clone())
+                .or_default()
+                .entry(field.clone())
+                .or_insert_with(|| cause.clone());
+            // A field the compiler names is removed there, whatever else.
+            let kept_elsewhere = facts
+                .structs
+                .iter()
+                .any(|s| &s.name != owner && s.fields.iter().any(|(n, _)| n.as_ref() == Some(field)));
+            if !kept_elsewhere {
+                self.kept_fields.remove(field);
+            }
+        }
+    }
+
+    /// A name is pure when every definition of it is, to a fixpoint over
+    /// the calls each body makes.
+    fn decide_purity(&mut self, facts: &Facts) {
+        // (is a method, name) → what each definition's purity needs; `None`
+        // for a definition with effects of its own.
+        let mut defs: BTreeMap<(bool, &str), Vec<Option<&crate::rules::purity::Calls>>> = BTreeMap::new();
+        for f in &facts.fns {
+            defs.entry((f.has_receiver, f.name.as_str()))
+                .or_default()
+                .push(f.pure_if.as_ref());
+        }
+        let (mut fns, mut methods) = (BTreeSet::new(), BTreeSet::new());
+        loop {
+            let mut added = Vec::new();
+            for ((is_method, name), needs) in &defs {
+                let known = if *is_method { &methods } else { &fns };
+                if known.contains(*name) {
+                    continue;
+                }
+                let ok = needs.iter().all(|need| {
+                    need.is_some_and(|calls| {
+                        calls.fns.iter().all(|n| fns.contains(n))
+                            && calls
+                                .methods
+                                .iter()
+                                .all(|n| methods.contains(n) || spec::PURE_METHODS.contains(&n.as_str()))
+                    })
+                });
+                if ok {
+                    added.push((*is_method, name.to_string()));
+                }
+            }
+            if added.is_empty() {
+                break;
+            }
+            for (is_method, name) in added {
+                if is_method {
+                    methods.insert(name);
+                } else {
+                    fns.insert(name);
+                }
+            }
+        }
+        self.pure_fns = fns;
+        self.pure_methods = methods;
+    }
+
+    /// Does every free function named `name` the run knows only compute a value?
+    pub fn is_pure_fn(&self, name: &str) -> bool {
+        self.pure_fns.contains(name)
+    }
+
+    /// Names of removed items a comment may mention: removed types,
+    /// setters and functions producing removed values.
+    pub fn removed_item_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.removed_types.keys().cloned().collect();
+        names.extend(self.setters.keys().cloned());
+        names.extend(self.producers.keys().map(|(_, n)| n.clone()));
+        names
+    }
+
+    /// The struct `owner::name(..)` returns, when the run knows it.
+    pub fn return_struct(&self, owner: &str, name: &str) -> Option<&str> {
+        self.returns
+            .get(&(owner.to_string(), name.to_string()))
+            .map(String::as_str)
+    }
+
+    /// The source text of the type alias `name`, when the run knows one.
+    pub fn alias_text(&self, name: &str) -> Option<&str> {
+        self.alias_texts.get(name)?.as_deref()
+    }
+
+    /// The method names every definition of which only computes a value.
+    pub fn pure_method_names(&self) -> BTreeSet<String> {
+        self.pure_methods.clone()
+    }
+
     fn decide_functions(&mut self, facts: &Facts) {
         for f in facts.fns.iter().filter(|f| !f.in_trait_impl) {
             if self.removed_types.contains_key(&f.owner) {
@@ -148,6 +275,14 @@ impl Symbols {
                     removed.push(i);
                     cause = found;
                 }
+            }
+            let returned = f
+                .returns
+                .iter()
+                .map(|n| if n == "Self" { &f.owner } else { n })
+                .find(|n| self.removed_fields.contains_key(*n));
+            if let Some(owner) = returned {
+                self.returns.insert(key.clone(), owner.clone());
             }
             if let Some(produced) = self.produced(&f.returns) {
                 self.producers.insert(key.clone(), (f.has_receiver, produced));
@@ -194,6 +329,12 @@ impl Symbols {
 
     pub fn is_removed_type(&self, name: &str) -> bool {
         self.removed_types.contains_key(name)
+    }
+
+    /// Does an import of `name` go (a removed type, or a name the compiler
+    /// says no longer resolves)?
+    pub fn import_goes(&self, name: &str) -> bool {
+        self.is_removed_type(name) || self.removed_imports.contains_key(name)
     }
 
     /// The seed behind the first removed type a type mentions
@@ -356,7 +497,7 @@ mod tests {
     use super::*;
 
     fn symbols(src: &str) -> Symbols {
-        Symbols::of_file(&syn::parse_file(src).unwrap())
+        Symbols::of_source(src)
     }
 
     #[test]
@@ -414,8 +555,12 @@ mod tests {
     #[test]
     fn aliases_resolve_across_files() {
         let mut facts = Facts::default();
-        facts.collect(&syn::parse_file("struct AppState { notifier: SharedNotifier }").unwrap());
-        facts.collect(&syn::parse_file("pub type SharedNotifier = Arc<WorkerNotifier>;").unwrap());
+        for src in [
+            "struct AppState { notifier: SharedNotifier }",
+            "pub type SharedNotifier = Arc<WorkerNotifier>;",
+        ] {
+            facts.collect(&syn::parse_file(src).unwrap(), src);
+        }
         let s = Symbols::resolve(&facts);
         assert_eq!(s.removed_field("AppState", "notifier"), Some("WorkerNotifier"));
         assert!(s.markers().contains("SharedNotifier"));

@@ -1,0 +1,99 @@
+//! The gRPC service, called in-process.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dispatch_api::GrpcDispatch;
+use dispatch_core::rpc::{self, JobDispatch, LeasedJob, SubscriptionRequest};
+use dispatch_core::{DispatchService, InMemoryStore, SharedNotifier, WorkerNotifier};
+use tokio_stream::StreamExt;
+use tonic::{Code, Request};
+
+const TOKEN: &str = "test-token";
+const EVENT_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn grpc_dispatch(notifier: SharedNotifier) -> GrpcDispatch {
+    let store = Arc::new(InMemoryStore::new());
+    let service = Arc::new(DispatchService::builder(store.clone()).build());
+    let tokens = HashMap::from([(TOKEN.to_owned(), "acme".to_owned())]);
+    GrpcDispatch::new(service, store, notifier, tokens)
+}
+
+fn authed<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    let value = format!("Bearer {TOKEN}").parse().unwrap();
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+async fn poll_once(dispatch: &GrpcDispatch) -> Option<LeasedJob> {
+    let request = authed(rpc::PollRequest {
+        queue: "emails".to_owned(),
+        worker: "w1".to_owned(),
+    });
+    dispatch.poll(request).await.unwrap().into_inner().job
+}
+
+fn wake_all(notifier: &WorkerNotifier, org_id: &str, queues: &[&str]) -> usize {
+    queues
+        .iter()
+        .map(|queue| notifier.notify_work_available(org_id, queue))
+        .sum()
+}
+
+#[tokio::test]
+async fn push_poll_nack_round_trip() {
+    let dispatch = grpc_dispatch(Arc::new(WorkerNotifier::new(16)));
+    let pushed = dispatch
+        .push(authed(rpc::PushRequest {
+            queue: "emails".to_owned(),
+            payload: "{}".to_owned(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let job_id = pushed.job_id;
+    let polled = poll_once(&dispatch).await;
+    assert_eq!(polled.map(|job| job.job_id), Some(job_id));
+    let nack = rpc::NackRequest { job_id };
+    dispatch.nack(authed(nack)).await.unwrap();
+    let again = poll_once(&dispatch).await;
+    assert_eq!(again.map(|job| job.attempt), Some(2));
+}
+
+#[tokio::test]
+async fn subscription_requires_a_token() {
+    let dispatch = grpc_dispatch(Arc::new(WorkerNotifier::new(16)));
+    let request = Request::new(SubscriptionRequest::default());
+    match dispatch.subscribe_to_notifications(request).await {
+        Err(status) => assert_eq!(status.code(), Code::Unauthenticated),
+        Ok(_) => panic!("a subscription without a token was accepted"),
+    }
+}
+
+// Other organisations' queues and queues the worker did not ask for are
+// filtered out on the server, not by the SDK.
+#[tokio::test]
+async fn subscription_forwards_requested_queues_of_own_org() {
+    let notifier: SharedNotifier = Arc::new(WorkerNotifier::new(16));
+    let dispatch = grpc_dispatch(notifier.clone());
+    let request = authed(SubscriptionRequest {
+        queues: vec!["emails".to_owned()],
+    });
+    let mut events = dispatch
+        .subscribe_to_notifications(request)
+        .await
+        .expect("subscription accepted")
+        .into_inner();
+    notifier.notify_work_available("globex", "emails");
+    assert_eq!(wake_all(&notifier, "acme", &["reports", "emails"]), 2);
+    let event = tokio::time::timeout(EVENT_TIMEOUT, events.next())
+        .await
+        .expect("no event in time")
+        .expect("stream ended")
+        .unwrap();
+    assert_eq!(event.org_id, "acme");
+    assert_eq!(event.queue, "emails");
+}
