@@ -285,7 +285,10 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     } else {
         None
     };
-    if config.format && !compiler.as_ref().is_some_and(compiler::CompilerReport::failed) {
+    // `--check` only answers whether edits are pending, which formatting
+    // never changes: it skips the rustfmt runs (two per changed file).
+    let format = config.format && config.mode != Mode::Check;
+    if format && !compiler.as_ref().is_some_and(compiler::CompilerReport::failed) {
         outcomes.par_iter_mut().filter(|o| o.changed()).for_each(format_output);
     }
 
