@@ -53,12 +53,36 @@ pub struct Args {
     /// Never run cargo: the syntactic edits only.
     #[arg(long)]
     pub no_cargo: bool,
+    /// Rust files larger than this are reported as errors, not read
+    /// (bytes, or with a K, M or G suffix: 8M, 512K).
+    #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = parse_size)]
+    pub max_file_size: u64,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Colour the diff: auto (on a terminal), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+/// `1048576`, `512K`, `8M`, `1G` (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let multiplier: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}` (use K, M or G)")),
+    };
+    let number: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size"))?;
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -87,6 +111,7 @@ impl Args {
         config.allow_dirty = self.allow_dirty;
         config.verify = self.verify.clone();
         config.format = !self.no_format;
+        config.max_file_size = self.max_file_size;
         config.cargo = match (self.cargo, self.no_cargo) {
             (true, _) => CargoMode::On,
             (_, true) => CargoMode::Off,

@@ -18,6 +18,8 @@ pub enum Error {
     },
     #[error("refusing to write: these files have uncommitted changes (commit them or pass --allow-dirty):\n{}", list(.0))]
     DirtyTree(Vec<PathBuf>),
+    #[error("cannot start the worker threads: {0}")]
+    Threads(String),
     #[error("could not run `{command}`: {source}")]
     Command {
         command: String,

@@ -81,6 +81,9 @@ pub enum CargoMode {
     Off,
 }
 
+/// `--max-file-size` by default: 8 MiB (generated or vendored blobs).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
+
 /// A validated run configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -97,6 +100,8 @@ pub struct Config {
     pub format: bool,
     /// The compiler-guided step.
     pub cargo: CargoMode,
+    /// Rust files larger than this many bytes are reported as errors.
+    pub max_file_size: u64,
 }
 
 impl Config {
@@ -111,6 +116,7 @@ impl Config {
             progress: false,
             format: true,
             cargo: CargoMode::Auto,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -131,12 +137,22 @@ pub enum FileError {
     Rejected {
         message: String,
     },
+    /// Larger than `--max-file-size`: not read.
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
 }
 
 /// Everything a run found about one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileOutcome {
+    /// As text (lossy when the name is not valid UTF-8).
+    #[serde(serialize_with = "report::lossy_path")]
     pub path: PathBuf,
+    /// The path's raw bytes, when it is not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes: Option<Vec<u8>>,
     #[serde(skip)]
     pub original: String,
     #[serde(skip)]
@@ -152,6 +168,7 @@ pub struct FileOutcome {
 impl FileOutcome {
     pub(crate) fn new(path: PathBuf, original: String) -> Self {
         FileOutcome {
+            path_bytes: report::raw_bytes_if_not_utf8(&path),
             path,
             output: original.clone(),
             original,
@@ -195,6 +212,8 @@ pub struct Outcome {
     pub walk_errors: Vec<String>,
     /// Files written (with `--write`; 0 after a rollback).
     pub written: usize,
+    /// Temporary files of a killed earlier run, removed by `--write`.
+    pub stale_temps_removed: usize,
     #[serde(skip)]
     pub verify_failure: Option<VerifyFailure>,
     /// What the compiler-guided step did, when it ran.
@@ -220,7 +239,7 @@ impl Outcome {
         let mut code = 0;
         for error in errors {
             code = match error {
-                FileError::Io { .. } => 2,
+                FileError::Io { .. } | FileError::TooLarge { .. } => 2,
                 FileError::Parse { .. } | FileError::Rejected { .. } if code == 0 => 3,
                 _ => code,
             };
@@ -235,8 +254,21 @@ impl Outcome {
     }
 }
 
-/// Runs the codemod as configured.
+/// Stack of each worker thread: syn parses recursively, so a deeply nested
+/// file needs more than the 2 MiB default (see [`parse::MAX_NESTING`]).
+const WORKER_STACK: usize = 256 * 1024 * 1024;
+
+/// Runs the codemod as configured, on worker threads with large stacks.
 pub fn run(config: &Config) -> Result<Outcome, Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .thread_name(|i| format!("codemod-{i}"))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    pool.install(|| run_here(config))
+}
+
+fn run_here(config: &Config) -> Result<Outcome, Error> {
     let excluded = walk::excludes(&config.excludes)?;
     let files = walk::walk(&config.paths, &excluded)?;
     let options = rules::RuleOptions { rpc: config.rpc };
@@ -248,7 +280,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         .rust
         .par_iter()
         .map(|path| {
-            let scanned = scan(path, &seeds);
+            let scanned = scan(path, &seeds, config.max_file_size);
             progress.inc(1);
             scanned
         })
@@ -271,12 +303,18 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
                 outcome.error = Some(FileError::Io { message });
                 Some(outcome)
             }
+            Scanned::TooLarge(path, size) => {
+                let mut outcome = FileOutcome::new(path, String::new());
+                let limit = config.max_file_size;
+                outcome.error = Some(FileError::TooLarge { size, limit });
+                Some(outcome)
+            }
             Scanned::Skipped(_) => None,
         })
         .collect();
     stats.parsed = outcomes
         .iter()
-        .filter(|o| !matches!(o.error, Some(FileError::Io { .. })))
+        .filter(|o| !matches!(o.error, Some(FileError::Io { .. } | FileError::TooLarge { .. })))
         .count();
     stats.skipped = stats.walked - outcomes.len();
     outcomes.retain(|o| !o.is_empty());
@@ -302,9 +340,13 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         files: outcomes,
         walk_errors: files.errors,
         written: 0,
+        stale_temps_removed: 0,
         verify_failure: None,
         compiler,
     };
+    if config.mode == Mode::Write {
+        outcome.stale_temps_removed = write::remove_stale(&files.stale_temps)?;
+    }
     if config.mode == Mode::Write && !outcome.compiler.as_ref().is_some_and(compiler::CompilerReport::failed) {
         apply(config, &mut outcome)?;
     }
@@ -313,13 +355,15 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
 
 enum Scanned {
     Skipped(PathBuf),
+    /// Larger than `--max-file-size` (its size): an error, never skipped.
+    TooLarge(PathBuf, u64),
     Candidate(PathBuf, String),
     Unreadable(PathBuf, String),
 }
 
-fn scan(path: &Path, prefilter: &Prefilter) -> Scanned {
+fn scan(path: &Path, prefilter: &Prefilter, max_size: u64) -> Scanned {
     match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > prefilter::MAX_FILE_BYTES => return Scanned::Skipped(path.to_path_buf()),
+        Ok(meta) if meta.len() > max_size => return Scanned::TooLarge(path.to_path_buf(), meta.len()),
         Ok(_) => {}
         Err(err) => return Scanned::Unreadable(path.to_path_buf(), err.to_string()),
     }
@@ -370,7 +414,7 @@ fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols, Facts) {
         scanned = scanned
             .into_par_iter()
             .map(|s| match s {
-                Scanned::Skipped(path) => match scan(&path, &widened) {
+                Scanned::Skipped(path) => match scan(&path, &widened, u64::MAX) {
                     Scanned::Unreadable(path, _) => Scanned::Skipped(path),
                     other => other,
                 },
@@ -381,12 +425,16 @@ fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols, Facts) {
 }
 
 fn collect_facts(source: &str) -> Facts {
-    let mut facts = Facts::default();
-    if let Ok(parsed) = parse::parse(source.to_string()) {
-        facts.collect(&parsed.ast, &parsed.source);
-    }
+    // A panic here (a bug) costs this file's facts, not the run.
+    let facts = std::panic::catch_unwind(|| {
+        let mut facts = Facts::default();
+        if let Ok(parsed) = parse::parse(source.to_string()) {
+            facts.collect(&parsed.ast, &parsed.source);
+        }
+        facts
+    });
     parse::forget_spans();
-    facts
+    facts.unwrap_or_default()
 }
 
 pub(crate) fn process_rust(
@@ -396,7 +444,21 @@ pub(crate) fn process_rust(
     options: rules::RuleOptions,
     seeds: &seeds::FileSeeds,
 ) -> FileOutcome {
-    let transformed = transform::transform(&source, symbols, options, seeds);
+    // A panic in the rules (a bug) is this file's error; the others go on.
+    let transformed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        transform::transform(&source, symbols, options, seeds)
+    }))
+    .unwrap_or_else(|panic| {
+        parse::forget_spans();
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Transformed::Rejected(format!(
+            "the codemod failed on this file (a bug; please report it): {message}"
+        ))
+    });
     let mut outcome = FileOutcome::new(path, source);
     match transformed {
         Transformed::Done {

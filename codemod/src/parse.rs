@@ -69,9 +69,23 @@ impl ParsedFile {
     }
 }
 
+/// Deepest bracket nesting parsed. syn recurses once or more per level; the
+/// run's worker threads have stacks for about twice this (see `lib.rs`).
+pub const MAX_NESTING: usize = 10_000;
+
 /// Parses `source`. The span positions are only valid on the calling thread
 /// until [`forget_spans`] is called.
 pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
+    let (depth, at) = max_nesting(&source);
+    if depth > MAX_NESTING {
+        let line = crate::text::line_of(&source, at);
+        let column = at - crate::text::line_start(&source, at) + 1;
+        return Err(ParseError {
+            line,
+            column,
+            message: format!("brackets nested {depth} deep here; more than {MAX_NESTING} levels are not parsed"),
+        });
+    }
     let masked = mask_prelude(&source);
     let text = masked.as_deref().unwrap_or(&source);
     let ast = syn::parse_file(text).map_err(|err| {
@@ -91,6 +105,118 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
         collect_idents(tokens, &mut idents);
     }
     Ok(ParsedFile { source, ast, idents })
+}
+
+/// The deepest nesting of `()`, `[]` and `{}` outside comments, strings
+/// and character literals, and the offset where it is first reached.
+pub fn max_nesting(src: &str) -> (usize, usize) {
+    let b = src.as_bytes();
+    let (mut depth, mut max, mut at) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => i = skip_block_comment(b, i),
+            b'"' => i = skip_string(b, i + 1),
+            b'r' if raw_string_start(b, i) => i = skip_raw_string(b, i + 1),
+            b'\'' => i = skip_char(b, i),
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    (max, at) = (depth, i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    (max, at)
+}
+
+/// Returns the offset of the comment's last byte (nested comments count).
+fn skip_block_comment(b: &[u8], start: usize) -> usize {
+    let (mut i, mut level) = (start + 2, 1);
+    while i + 1 < b.len() {
+        match (b[i], b[i + 1]) {
+            (b'/', b'*') => {
+                level += 1;
+                i += 1;
+            }
+            (b'*', b'/') => {
+                level -= 1;
+                i += 1;
+                if level == 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// From just after the opening quote; returns the closing quote's offset.
+fn skip_string(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'"' => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// `r"`, `r#"`, `br"` (not an identifier ending in `r`).
+fn raw_string_start(b: &[u8], i: usize) -> bool {
+    let before = i.checked_sub(1).map(|p| b[p]);
+    let after_ident = before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') && before != Some(b'b');
+    let mut j = i + 1;
+    while b.get(j) == Some(&b'#') {
+        j += 1;
+    }
+    !after_ident && b.get(j) == Some(&b'"')
+}
+
+/// From just after `r`; returns the offset of the closing delimiter's end.
+fn skip_raw_string(b: &[u8], mut i: usize) -> usize {
+    let mut hashes = 0;
+    while b.get(i) == Some(&b'#') {
+        hashes += 1;
+        i += 1;
+    }
+    i += 1;
+    while i < b.len() {
+        if b[i] == b'"' && b[i + 1..].iter().take(hashes).filter(|c| **c == b'#').count() == hashes {
+            return i + hashes;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// A character literal (`'x'`, `'\n'`, `'é'`), or a lifetime, which is
+/// left as it is.
+fn skip_char(b: &[u8], i: usize) -> usize {
+    if b.get(i + 1) == Some(&b'\\') {
+        return memchr::memchr(b'\'', &b[i + 3..]).map_or(b.len(), |n| i + 3 + n);
+    }
+    let width = match b.get(i + 1) {
+        Some(c) if *c >= 0xF0 => 4,
+        Some(c) if *c >= 0xE0 => 3,
+        Some(c) if *c >= 0xC0 => 2,
+        _ => 1,
+    };
+    if b.get(i + 1 + width) == Some(&b'\'') {
+        i + 1 + width
+    } else {
+        i
+    }
 }
 
 /// syn drops a leading BOM and `#!` line before lexing, which would shift
@@ -236,6 +362,20 @@ mod tests {
         assert_eq!(&file.source[queue.range.clone()], "queue");
         assert_eq!(file.value_uses("n", whole.clone()).count(), 1);
         assert_eq!(file.value_uses("org", whole).count(), 0, "an escaped brace");
+    }
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings_and_comments() {
+        let src = "fn f() { g(\"(((\", '(', r#\"[[\"#, x[0]); } // (((( \n/* { /* } */ */ 'a";
+        assert_eq!(max_nesting(src).0, 3);
+        let deep = format!(
+            "fn f() {{ {}1{} }}",
+            "(".repeat(MAX_NESTING + 5),
+            ")".repeat(MAX_NESTING + 5)
+        );
+        let err = parse(deep).err().expect("too deep");
+        assert!(err.message.contains("more than 10000 levels"), "{err}");
+        assert_eq!(err.line, 1);
     }
 
     #[test]

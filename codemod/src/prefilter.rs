@@ -5,9 +5,6 @@
 
 use aho_corasick::AhoCorasick;
 
-/// Files larger than this are not parsed (generated or vendored blobs).
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
-
 /// A compiled set of markers.
 pub struct Prefilter {
     matcher: Option<AhoCorasick>,

@@ -98,6 +98,14 @@ pub fn summary(outcome: &Outcome) -> String {
         }
     );
 
+    if outcome.stale_temps_removed > 0 {
+        let _ = writeln!(
+            out,
+            "Removed {} temporary file(s) an interrupted earlier run left (.<name>.….codemod-tmp).",
+            outcome.stale_temps_removed
+        );
+    }
+
     let reviews: Vec<String> = outcome
         .files
         .iter()
@@ -140,6 +148,9 @@ pub fn summary(outcome: &Outcome) -> String {
                 }
                 FileError::Io { message } => format!("{path}: {message}"),
                 FileError::Rejected { message } => format!("{path}: left unchanged: {message}"),
+                FileError::TooLarge { size, limit } => {
+                    format!("{path}: {size} bytes, over --max-file-size {limit}: not read")
+                }
             })
         })
         .collect();
@@ -198,6 +209,28 @@ fn section(out: &mut String, title: &str, lines: &[String]) {
     }
 }
 
+/// Serialises a path as text, lossily when it is not valid UTF-8 (the raw
+/// bytes go beside it, see [`raw_bytes_if_not_utf8`]).
+pub fn lossy_path<S: serde::Serializer>(path: &std::path::Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
+}
+
+/// The raw bytes of a path whose name is not valid UTF-8.
+pub fn raw_bytes_if_not_utf8(path: &std::path::Path) -> Option<Vec<u8>> {
+    if path.to_str().is_some() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(path.as_os_str().as_bytes().to_vec())
+    }
+    #[cfg(not(unix))]
+    {
+        Some(path.to_string_lossy().into_owned().into_bytes())
+    }
+}
+
 /// The machine-readable report.
 pub fn json(outcome: &Outcome) -> String {
     let verify = outcome
@@ -210,6 +243,7 @@ pub fn json(outcome: &Outcome) -> String {
         "files": outcome.files,
         "walk_errors": outcome.walk_errors,
         "written": outcome.written,
+        "stale_temps_removed": outcome.stale_temps_removed,
         "verify_failure": verify,
         "compiler": outcome.compiler,
         "exit_code": outcome.exit_code(),

@@ -15,6 +15,8 @@ pub struct Files {
     pub proto: Vec<PathBuf>,
     pub kotlin: Vec<PathBuf>,
     pub docs: Vec<PathBuf>,
+    /// Temporary files a killed run left behind (`.<name>.….codemod-tmp`).
+    pub stale_temps: Vec<PathBuf>,
     /// Errors met while walking (unreadable folders and the like).
     pub errors: Vec<String>,
 }
@@ -68,6 +70,10 @@ fn skipped(path: &Path, root: &Path, is_dir: bool, excluded: &GlobSet) -> bool {
 }
 
 fn classify(files: &mut Files, path: PathBuf) {
+    if crate::write::is_temp_file(&path) {
+        files.stale_temps.push(path);
+        return;
+    }
     match path.extension().and_then(|e| e.to_str()) {
         Some("rs") => files.rust.push(path),
         Some("proto") => files.proto.push(path),

@@ -9,6 +9,27 @@ use std::process::Command;
 
 use crate::error::Error;
 
+/// The end of every temporary file the codemod writes.
+pub const TEMP_SUFFIX: &str = ".codemod-tmp";
+
+/// Is this a temporary file of an earlier run (`.<name>.XXXXXX.codemod-tmp`)?
+pub fn is_temp_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(TEMP_SUFFIX))
+}
+
+/// Removes the temporary files a killed run left behind; returns how many.
+pub fn remove_stale(temps: &[PathBuf]) -> Result<usize, Error> {
+    for path in temps {
+        std::fs::remove_file(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(temps.len())
+}
+
 /// Writes `contents` to `path` atomically, keeping its permissions.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
     let io = |source| Error::Io {
@@ -20,7 +41,17 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let permissions = std::fs::metadata(path).map_err(io)?.permissions();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    // `.<name>.XXXXXX.codemod-tmp`: recognisable after a kill -9, ignored by
+    // the walk, and removed by the next `--write` (see [`remove_stale`]).
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(io)?;
     tmp.write_all(contents.as_bytes()).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     std::fs::set_permissions(tmp.path(), permissions).map_err(io)?;
@@ -79,6 +110,8 @@ mod tests {
         write_atomic(&path, "new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+        assert!(is_temp_file(Path::new("src/.a.rs.x1Yz9q.codemod-tmp")));
+        assert!(!is_temp_file(Path::new("src/a.rs")));
     }
 
     #[test]

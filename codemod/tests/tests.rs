@@ -4,6 +4,7 @@ mod cli;
 mod compiler;
 mod corpus;
 mod fixture_pairs;
+mod hardening;
 mod legacy_pair;
 mod reference_stub;
 mod sample_sdk;

@@ -1,0 +1,128 @@
+//! Hostile inputs, end to end with the built binary: a file nested too
+//! deep to parse is that file's error while the others are migrated; a
+//! path that is not valid UTF-8 is reported in JSON (lossy text plus raw
+//! bytes); a file over `--max-file-size` is an error, never a silent skip;
+//! temporary files a killed run left are recognisable and removed.
+
+use std::path::Path;
+
+use crate::util::{self, codemod};
+
+/// A small file the codemod changes.
+fn notifier_file() -> String {
+    std::fs::read_to_string(util::fixtures().join("notifier_fields/grpc_state.rs")).unwrap()
+}
+
+fn nested(depth: usize) -> String {
+    format!(
+        "fn f(notifier: &WorkerNotifier) {{\n    let x = {}1{};\n    notifier.notify_work_available(\"o\", \"q\");\n}}\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    )
+}
+
+#[test]
+fn a_file_nested_too_deep_is_its_own_error_and_the_others_are_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("deep.rs"), nested(20_000)).unwrap();
+    std::fs::write(dir.path().join("nested.rs"), nested(3_000)).unwrap();
+    std::fs::write(dir.path().join("state.rs"), notifier_file()).unwrap();
+    let out = codemod(&["--write", "--no-cargo", "."], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(
+            "./deep.rs:2:20012: cannot parse: brackets nested 20001 deep here; more than 10000 levels are not parsed"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("deep.rs")).unwrap(),
+        nested(20_000)
+    );
+    let migrated = std::fs::read_to_string(dir.path().join("nested.rs")).unwrap();
+    assert!(
+        !migrated.contains("notify_work_available"),
+        "3,000 levels parse: {migrated}"
+    );
+    assert!(!std::fs::read_to_string(dir.path().join("state.rs"))
+        .unwrap()
+        .contains("WorkerNotifier"));
+}
+
+#[cfg(unix)]
+#[test]
+fn json_reports_a_path_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.rs");
+    std::fs::write(dir.path().join(name), notifier_file()).unwrap();
+    let out = codemod(&["--write", "--no-cargo", "--format", "json", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the report is JSON");
+    let file = &report["files"][0];
+    assert_eq!(file["path"], "./caf\u{fffd}.rs");
+    let bytes: Vec<u8> = file["path_bytes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap() as u8)
+        .collect();
+    assert_eq!(bytes, b"./caf\xe9.rs");
+    assert_eq!(report["written"], 1);
+    assert!(!std::fs::read_to_string(dir.path().join(name))
+        .unwrap()
+        .contains("WorkerNotifier"));
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_an_error_and_check_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = format!("{}\n// {}\n", notifier_file(), "x".repeat(4096));
+    std::fs::write(dir.path().join("big.rs"), &big).unwrap();
+    let out = codemod(&["--check", "--max-file-size", "4K", "."], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(&format!(
+            "./big.rs: {} bytes, over --max-file-size 4096: not read",
+            big.len()
+        )),
+        "{text}"
+    );
+    let default = codemod(&["--check", "."], dir.path());
+    assert_eq!(
+        default.status.code(),
+        Some(1),
+        "under the default 8M it is read and has edits"
+    );
+    let bad = codemod(&["--check", "--max-file-size", "8X", "."], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown size unit `X`"));
+}
+
+#[test]
+fn temporary_files_of_a_killed_run_are_named_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("state.rs"), notifier_file()).unwrap();
+    let stale = dir.path().join(".state.rs.k1ll3d.codemod-tmp");
+    std::fs::write(&stale, "half a file").unwrap();
+    let out = codemod(&["--write", "--no-cargo", "."], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Removed 1 temporary file(s) an interrupted earlier run left"),
+        "{text}"
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["state.rs"], "no temporary file is left");
+    assert!(!Path::new(&stale).exists());
+}
