@@ -4,9 +4,10 @@
 #
 #   bash scripts/bench-codemod.sh
 #
-# Trees: the crate sources cargo downloaded (none mention the notifier), and
+# Trees: the crate sources cargo downloaded (none mention the notifier),
 # two generated 10,000-file trees (scripts/gen-bench-tree.py, seed 42): one
-# where 1% of the files carry notifier code, one where none do.
+# where 1% of the files carry notifier code, one where none do; and one 7 MB
+# file with about 80,000 edits.
 #
 # Timing: hyperfine (warmup 1, 5 runs, mean ± stddev), installed with apt
 # when missing; without it, a loop of 5 runs after one warmup and the median.
@@ -114,6 +115,24 @@ label=$files
 [ $((files % 1000)) -eq 0 ] && label="$((files / 1000))k"
 names+=("generated $label (1% notifier)" "generated $label (none)")
 paths+=("$tmp/gen-1pct" "$tmp/gen-none")
+# One 7 MB file with about 80,000 edits (a notify call and its dead `let` in
+# each of 40,000 methods): applying edits and mapping lines must be linear.
+mkdir -p "$tmp/one-big"
+python3 - "$tmp/one-big/big.rs" <<'PY'
+import sys
+parts = ["use std::sync::Arc;\n\npub struct S {\n    notifier: Arc<WorkerNotifier>,\n}\n\nimpl S {\n"]
+size = i = 0
+while size < 7_000_000:
+    f = ("    pub fn f%d(&self, org: &str) {\n        let q = format!(\"q%d\");\n"
+         "        self.notifier.notify_work_available(org, &q);\n        tracing::info!(\"step %d\");\n    }\n\n") % (i, i, i)
+    parts.append(f)
+    size += len(f)
+    i += 1
+parts.append("}\n")
+open(sys.argv[1], "w").write("".join(parts))
+PY
+names+=("one 7 MB file, ~80k edits")
+paths+=("$tmp/one-big")
 
 # --- 4. measurements --------------------------------------------------------
 # time_cmd NAME CMD...: prints "MEAN_MS SD_MS" (SD_MS is "-" with the loop).

@@ -82,6 +82,11 @@ pub struct Conflict {
 #[derive(Debug, Default, Clone)]
 pub struct EditSet {
     edits: Vec<Edit>,
+    /// `max_end[i]`: the largest end among `edits[..=i]`, so that the edits
+    /// containing a range are found by a binary search and a short walk
+    /// back (queries stay logarithmic on files with tens of thousands of
+    /// edits).
+    max_end: Vec<usize>,
 }
 
 impl EditSet {
@@ -114,45 +119,63 @@ impl EditSet {
     /// overlapping deletions merge; nesting is kept; any other overlap is a
     /// conflict and leaves the set unchanged.
     pub fn insert(&mut self, edit: Edit) -> Result<(), Conflict> {
-        if let Some(existing) = self.edits.iter().find(|e| e.range == edit.range) {
+        if let Some(existing) = self.same_range(&edit.range).map(|i| &self.edits[i]) {
             if existing.replacement == edit.replacement || existing.is_deletion() {
                 return Ok(());
             }
-            if edit.is_deletion() {
-                // A deletion replaces a rewrite of the same range.
-                self.edits.retain(|e| e.range != edit.range);
-                return self.insert(edit);
+            if !edit.is_deletion() {
+                return Err(conflict(&edit, existing));
             }
-            return Err(conflict(&edit, existing));
         }
-        let overlapping: Vec<usize> = (0..self.edits.len())
-            .filter(|&i| partially_overlaps(&self.edits[i].range, &edit.range))
-            .collect();
-        if overlapping.is_empty() {
-            self.push_sorted(edit);
-            return Ok(());
-        }
-        if edit.is_deletion() && overlapping.iter().all(|&i| self.edits[i].is_deletion()) {
-            let mut merged = edit;
-            for &i in &overlapping {
+        // A deletion absorbs the deletions it partially overlaps, to a
+        // fixpoint; decided before anything changes.
+        let mut range = edit.range.clone();
+        let mut absorbed: Vec<usize> = Vec::new();
+        loop {
+            let overlapping: Vec<usize> = self
+                .partially_overlapping(&range)
+                .into_iter()
+                .filter(|i| !absorbed.contains(i))
+                .collect();
+            if overlapping.is_empty() {
+                break;
+            }
+            if let Some(&i) = overlapping
+                .iter()
+                .find(|&&i| !(edit.is_deletion() && self.edits[i].is_deletion()))
+            {
+                return Err(conflict(&edit, &self.edits[i]));
+            }
+            for i in overlapping {
                 let r = &self.edits[i].range;
-                merged.range = merged.range.start.min(r.start)..merged.range.end.max(r.end);
+                range = range.start.min(r.start)..range.end.max(r.end);
+                absorbed.push(i);
             }
-            for &i in overlapping.iter().rev() {
-                self.edits.remove(i);
-            }
-            // The union may now overlap further deletions.
-            return self.insert(merged);
         }
-        Err(conflict(&edit, &self.edits[overlapping[0]]))
+        // A deletion replaces a rewrite of the same range.
+        absorbed.extend(self.same_range(&range));
+        absorbed.sort_unstable();
+        absorbed.dedup();
+        for &i in absorbed.iter().rev() {
+            self.edits.remove(i);
+        }
+        if let Some(&first) = absorbed.first() {
+            self.refresh_max_end(first);
+        }
+        self.push_sorted(Edit { range, ..edit });
+        Ok(())
     }
 
     /// Adds a group of edits atomically: either all of them go in or none.
     pub fn insert_group(&mut self, edits: Vec<Edit>) -> Result<(), Conflict> {
-        let backup = self.edits.clone();
+        if edits.len() == 1 {
+            // `insert` leaves the set unchanged on a conflict.
+            return self.insert(edits.into_iter().next().expect("one edit"));
+        }
+        let backup = self.clone();
         for edit in edits {
             if let Err(conflict) = self.insert(edit) {
-                self.edits = backup;
+                *self = backup;
                 return Err(conflict);
             }
         }
@@ -163,29 +186,73 @@ impl EditSet {
         let key = |e: &Edit| (e.range.start, std::cmp::Reverse(e.range.end));
         let at = self.edits.partition_point(|e| key(e) <= key(&edit));
         self.edits.insert(at, edit);
-        debug_assert!(self.edits.windows(2).all(|w| key(&w[0]) <= key(&w[1])));
+        self.refresh_max_end(at);
+    }
+
+    /// The index of the edit over exactly `range`, if any.
+    fn same_range(&self, range: &Range<usize>) -> Option<usize> {
+        let from = self.edits.partition_point(|e| e.range.start < range.start);
+        (from..self.edits.len())
+            .take_while(|&i| self.edits[i].range.start == range.start)
+            .find(|&i| self.edits[i].range == *range)
+    }
+
+    /// The edits that overlap `range` without nesting: among those starting
+    /// inside it (found by binary search) and those starting before it
+    /// that reach into it (a walk back, stopped by `max_end`).
+    fn partially_overlapping(&self, range: &Range<usize>) -> Vec<usize> {
+        let lo = self.edits.partition_point(|e| e.range.start < range.start);
+        let hi = self.edits.partition_point(|e| e.range.start < range.end);
+        let before = (0..lo).rev().take_while(|&i| self.max_end[i] > range.start);
+        before
+            .chain(lo..hi)
+            .filter(|&i| partially_overlaps(&self.edits[i].range, range))
+            .collect()
+    }
+
+    /// Recomputes `max_end` from index `from` on (edits are mostly added in
+    /// text order, near the end, so this is short).
+    fn refresh_max_end(&mut self, from: usize) {
+        self.max_end.truncate(from);
+        let mut max = from.checked_sub(1).map_or(0, |i| self.max_end[i]);
+        for edit in &self.edits[from..] {
+            max = max.max(edit.range.end);
+            self.max_end.push(max);
+        }
+    }
+
+    /// The edits containing `range`, innermost (latest start) first.
+    fn containing(&self, range: Range<usize>) -> impl Iterator<Item = &Edit> + '_ {
+        let upto = self.edits.partition_point(|e| e.range.start <= range.start);
+        (0..upto)
+            .rev()
+            .take_while(move |&i| self.max_end[i] >= range.end)
+            .map(move |i| &self.edits[i])
+            .filter(move |e| e.range.end >= range.end)
+    }
+
+    /// The edits lying inside `range` (or equal to it), in text order.
+    pub fn within<'a>(&'a self, range: &'a Range<usize>) -> impl Iterator<Item = &'a Edit> + 'a {
+        let from = self.edits.partition_point(|e| e.range.start < range.start);
+        self.edits[from..]
+            .iter()
+            .take_while(move |e| e.range.start < range.end || (e.range.start == range.end && range.is_empty()))
+            .filter(move |e| e.range.end <= range.end)
     }
 
     /// Is `offset` inside the range of a deletion (or a replacement that does
     /// not copy that offset)? Used to tell what text survives.
     pub fn removes(&self, range: &Range<usize>) -> bool {
-        self.edits
-            .iter()
-            .filter(|e| e.range.start <= range.start && range.end <= e.range.end)
-            .any(|e| {
-                !e.replacement.iter().any(
-                    |p| matches!(p, Piece::Original { range: r, .. } if r.start <= range.start && range.end <= r.end),
-                )
-            })
+        self.containing(range.clone()).any(|e| {
+            !e.replacement
+                .iter()
+                .any(|p| matches!(p, Piece::Original { range: r, .. } if r.start <= range.start && range.end <= r.end))
+        })
     }
 
     /// The cause of an edit that removes `range`, if any.
     pub fn cause_of(&self, range: &Range<usize>) -> Option<&str> {
-        self.edits
-            .iter()
-            .rev()
-            .find(|e| e.range.start <= range.start && range.end <= e.range.end)
-            .map(|e| e.cause.as_str())
+        self.containing(range.clone()).next().map(|e| e.cause.as_str())
     }
 
     /// Renders the whole text with every edit applied. After each cut of
@@ -515,6 +582,52 @@ mod tests {
             }
             assert_eq!(forward.render(src), expected, "seed {seed}: {ranges:?}");
             assert_eq!(backward.render(src), expected, "seed {seed}: {ranges:?}");
+        }
+    }
+
+    /// The indexed queries answer as a scan of every edit would.
+    #[test]
+    fn indexed_queries_match_a_full_scan() {
+        for seed in 0..300 {
+            let mut rng = Lcg(seed);
+            let mut set = EditSet::new();
+            for _ in 0..12 {
+                let start = rng.below(60);
+                let range = start..start + 1 + rng.below(15);
+                let edit = if rng.below(3) == 0 {
+                    let inner = range.start..range.start + (range.len() / 2);
+                    Edit::replace(
+                        range,
+                        vec![Piece::Original {
+                            range: inner,
+                            dedent: 0,
+                        }],
+                        RuleId::SelectBranch,
+                        "y",
+                    )
+                } else {
+                    del(range)
+                };
+                let _ = set.insert(edit);
+            }
+            for start in 0..70 {
+                for len in 0..6 {
+                    let q = start..start + len;
+                    let containing: Vec<&Edit> = set
+                        .all()
+                        .iter()
+                        .filter(|e| e.range.start <= q.start && q.end <= e.range.end)
+                        .collect();
+                    let removes = containing.iter().any(|e| {
+                        !e.replacement.iter().any(
+                            |p| matches!(p, Piece::Original { range: r, .. } if r.start <= q.start && q.end <= r.end),
+                        )
+                    });
+                    assert_eq!(set.removes(&q), removes, "seed {seed} {q:?}");
+                    let cause = containing.last().map(|e| e.cause.as_str());
+                    assert_eq!(set.cause_of(&q), cause, "seed {seed} {q:?}");
+                }
+            }
         }
     }
 

@@ -32,12 +32,36 @@ pub struct Mention {
 
 /// Mentions in a Rust source outside the `touched` ranges.
 pub fn scan_rust(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
+    let touched = Touched::new(touched);
     scan(source, |at| {
-        if touched.iter().any(|r| r.start <= at && at < r.end) {
+        if touched.contains(at) {
             return None;
         }
         Some(classify(source, at))
     })
+}
+
+/// Edited ranges, sorted and merged, for lookups in O(log n).
+struct Touched(Vec<Range<usize>>);
+
+impl Touched {
+    fn new(ranges: &[Range<usize>]) -> Self {
+        let mut sorted: Vec<Range<usize>> = ranges.to_vec();
+        sorted.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(sorted.len());
+        for r in sorted {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        Touched(merged)
+    }
+
+    fn contains(&self, at: usize) -> bool {
+        let i = self.0.partition_point(|r| r.end <= at);
+        self.0.get(i).is_some_and(|r| r.start <= at)
+    }
 }
 
 /// Comment blocks (runs of comment lines) of an edited file that describe
@@ -45,9 +69,11 @@ pub fn scan_rust(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
 /// outside the `touched` ranges: they may be stale now. Reported at the
 /// block's first line.
 pub fn stale_comments(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
+    let touched = Touched::new(touched);
     let mut out = Vec::new();
     let mut block: Option<(usize, String)> = None;
     let mut at = 0;
+    let mut line_number = 1;
     let flush = |block: &mut Option<(usize, String)>, out: &mut Vec<Mention>| {
         if let Some((line, text)) = block.take() {
             if spec::may_describe_removed_behaviour(&text) {
@@ -64,8 +90,7 @@ pub fn stale_comments(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
         let line = &source[at..end];
         let comment = line.find("//").filter(|&pos| {
             let offset = at + pos;
-            !touched.iter().any(|r| r.start <= offset && offset < r.end)
-                && classify(source, offset + 2) == MentionKind::Comment
+            !touched.contains(offset) && classify(source, offset + 2) == MentionKind::Comment
         });
         match comment {
             Some(pos) => {
@@ -75,7 +100,7 @@ pub fn stale_comments(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
                         text.push(' ');
                         text.push_str(body);
                     }
-                    None => block = Some((text::line_of(source, at), body.to_string())),
+                    None => block = Some((line_number, body.to_string())),
                 }
                 // A trailing comment after code is a block of its own.
                 if !line[..pos].trim().is_empty() {
@@ -85,6 +110,7 @@ pub fn stale_comments(source: &str, touched: &[Range<usize>]) -> Vec<Mention> {
             None => flush(&mut block, &mut out),
         }
         at = end;
+        line_number += 1;
     }
     flush(&mut block, &mut out);
     out
@@ -97,6 +123,7 @@ pub fn scan_doc(source: &str) -> Vec<Mention> {
 
 fn scan(source: &str, kind_at: impl Fn(usize) -> Option<MentionKind>) -> Vec<Mention> {
     let mut out = Vec::new();
+    let lines = text::LineIndex::new(source);
     for name in spec::TRIGGERS {
         for (at, _) in source.match_indices(name) {
             // Whole words only: `notify_work_available` is not a mention of
@@ -109,7 +136,7 @@ fn scan(source: &str, kind_at: impl Fn(usize) -> Option<MentionKind>) -> Vec<Men
             }
             if let Some(kind) = kind_at(at) {
                 out.push(Mention {
-                    line: text::line_of(source, at),
+                    line: lines.line_of(at),
                     name: name.to_string(),
                     kind,
                 });

@@ -49,6 +49,8 @@ pub struct ParsedFile {
     pub ast: syn::File,
     /// Every identifier token of the file, in order.
     pub idents: Vec<IdentToken>,
+    /// Line numbers of offsets.
+    pub lines: crate::text::LineIndex,
 }
 
 impl ParsedFile {
@@ -104,7 +106,13 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
     if let Ok(tokens) = TokenStream::from_str(text) {
         collect_idents(tokens, &mut idents);
     }
-    Ok(ParsedFile { source, ast, idents })
+    let lines = crate::text::LineIndex::new(&source);
+    Ok(ParsedFile {
+        source,
+        ast,
+        idents,
+        lines,
+    })
 }
 
 /// The deepest nesting of `()`, `[]` and `{}` outside comments, strings

@@ -20,7 +20,11 @@ pub fn diffs(outcome: &Outcome, color: bool) -> String {
     let mut out = String::new();
     for file in outcome.files.iter().filter(|f| f.changed()) {
         let path = file.path.display().to_string();
-        let diff = similar::TextDiff::from_lines(&file.original, &file.output);
+        // A deadline keeps huge files (tens of thousands of hunks) fast: past
+        // it the diff is still correct, only less minimal.
+        let diff = similar::TextDiff::configure()
+            .timeout(std::time::Duration::from_millis(500))
+            .diff_lines(&file.original, &file.output);
         let text = diff
             .unified_diff()
             .context_radius(3)

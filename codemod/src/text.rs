@@ -31,9 +31,29 @@ pub fn indent_at(src: &str, offset: usize) -> &str {
     &rest[..len]
 }
 
-/// 1-based line number of `offset`.
+/// 1-based line number of `offset`. Linear in `offset`: for many lookups
+/// in one text, build a [`LineIndex`].
 pub fn line_of(src: &str, offset: usize) -> usize {
     memchr::memchr_iter(b'\n', &src.as_bytes()[..offset]).count() + 1
+}
+
+/// The line starts of a text, for line numbers in O(log n).
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(src: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line number of `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
 }
 
 fn only_space_before(src: &str, offset: usize) -> bool {
@@ -257,5 +277,9 @@ mod tests {
     #[test]
     fn line_numbers() {
         assert_eq!(line_of("a\nb\nc", 4), 3);
+        let index = LineIndex::new("a\nb\nc");
+        for offset in 0..5 {
+            assert_eq!(index.line_of(offset), line_of("a\nb\nc", offset), "{offset}");
+        }
     }
 }

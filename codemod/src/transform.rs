@@ -9,7 +9,6 @@ use crate::parse::{self, ParseError};
 use crate::rules::{self, Review, RuleId, RuleOptions};
 use crate::seeds::FileSeeds;
 use crate::symbols::Symbols;
-use crate::text;
 
 /// Rounds of rules allowed before a file counts as not converging.
 const MAX_ROUNDS: usize = 3;
@@ -80,8 +79,10 @@ pub fn transform(source: &str, symbols: &Symbols, options: RuleOptions, seeds: &
         }
         for edit in analysis.edits.top_level() {
             edits.push(EditRecord {
-                start_line: text::line_of(&parsed.source, edit.range.start),
-                end_line: text::line_of(&parsed.source, edit.range.end.saturating_sub(1).max(edit.range.start)),
+                start_line: parsed.lines.line_of(edit.range.start),
+                end_line: parsed
+                    .lines
+                    .line_of(edit.range.end.saturating_sub(1).max(edit.range.start)),
                 rule: edit.rule,
                 cause: edit.cause.clone(),
             });

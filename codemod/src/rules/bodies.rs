@@ -412,7 +412,7 @@ impl BodyWalker<'_, '_> {
         let src = self.ctx.src();
         let open = block.brace_token.span.open().byte_range().start;
         let close = block.brace_token.span.close().byte_range().start;
-        if text::line_of(src, open) == text::line_of(src, close) {
+        if self.ctx.line(open) == self.ctx.line(close) {
             let line = self.ctx.line(range.start);
             self.ctx
                 .review(line, format!("`{cause}` guard on one line; left in place"));

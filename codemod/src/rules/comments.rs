@@ -55,11 +55,7 @@ fn removed_names(ctx: &FileCtx<'_>) -> Vec<String> {
 
 /// Did an edit change the node (inside it, or rewriting it whole)?
 fn changed_inside(ctx: &FileCtx<'_>, node: &Range<usize>) -> bool {
-    ctx.out
-        .edits
-        .all()
-        .iter()
-        .any(|e| node.start <= e.range.start && e.range.end <= node.end)
+    ctx.out.edits.within(node).next().is_some()
 }
 
 /// Items, impl items and statements, by range.
@@ -123,12 +119,7 @@ fn comment_block(ctx: &mut FileCtx<'_>, node: &Range<usize>, names: &[String]) {
     }
     // A `select!` that lost its notification branch: any talk of waking or
     // notifying above it is about that branch.
-    let lost_branch = ctx
-        .out
-        .edits
-        .all()
-        .iter()
-        .any(|e| e.rule == RuleId::SelectBranch && node.start <= e.range.start && e.range.end <= node.end);
+    let lost_branch = ctx.out.edits.within(node).any(|e| e.rule == RuleId::SelectBranch);
     let mut i = 0;
     while i < lines.len() {
         let doc = lines[i].doc;

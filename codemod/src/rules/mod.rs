@@ -147,7 +147,7 @@ impl<'a> FileCtx<'a> {
     }
 
     pub fn push_group(&mut self, edits: Vec<Edit>) -> bool {
-        let line = edits.first().map_or(1, |e| text::line_of(self.src(), e.range.start));
+        let line = edits.first().map_or(1, |e| self.line(e.range.start));
         match self.out.edits.insert_group(edits) {
             Ok(()) => true,
             Err(conflict) => {
@@ -222,7 +222,7 @@ impl<'a> FileCtx<'a> {
     }
 
     pub fn line(&self, offset: usize) -> usize {
-        text::line_of(self.src(), offset)
+        self.file.lines.line_of(offset)
     }
 }
 

@@ -173,7 +173,7 @@ fn collapse(src: &str, stmt: Range<usize>, branch: &Branch) -> Option<Vec<Piece>
         Expr::Tuple(t) if t.elems.is_empty() => {}
         other => {
             let range = span_range(other);
-            if text::line_of(src, range.start) != text::line_of(src, range.end) {
+            if src[range.clone()].contains('\n') {
                 return None;
             }
             pieces.push(Piece::Text(format!("\n{}", " ".repeat(base))));
