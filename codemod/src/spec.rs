@@ -272,6 +272,7 @@ fn mentions_push(text: &str) -> bool {
             "woke",
             "woken",
             "subscrib",
+            "subscription",
             "push notification",
         ],
     )

@@ -10,6 +10,7 @@
 //! | E0412/E0422/E0433/E0531/E0532 cannot find type, failed to resolve | the type is removed run-wide |
 //! | E0432 unresolved import | imports of that name go, run-wide |
 //! | E0061 wrong argument count | rustc's suggestion (remove the extra argument) |
+//! | E0063 missing field in an initialiser | the field is removed run-wide (its only initialiser was a removed value) |
 //! | `unused_imports`, `unused_mut` | rustc's machine-applicable suggestion; an unused trait import (no suggestion) goes like any import |
 //! | `unused_variables` | a side-effect-free `let` goes; otherwise rustc's `_name` |
 //! | `dead_code` | the item goes (a struct or enum as a removed type, with its impls); a field never read is removed run-wide |
@@ -58,6 +59,16 @@ pub fn derive(diag: &Diag, edited: &str, map: &OffsetMap) -> Option<Derived> {
                 out.facts.forced_types.push((name.clone(), cause.clone()));
             }
             out.facts.forced_imports.push((name, cause));
+        }
+        "E0063" => {
+            // `missing field `x` in initializer of `S``: its only initialiser
+            // was a removed value, so the field goes too.
+            let (fields, owner) = diag.message.split_once(" in initializer of ")?;
+            let owner = backticked(owner).pop()?;
+            let owner = owner.rsplit("::").next()?.to_string();
+            for field in backticked(fields) {
+                out.facts.forced_fields.push((owner.clone(), field, cause.clone()));
+            }
         }
         "E0061" => {
             let deletions: Vec<_> = diag.suggestions.iter().filter(|s| s.replacement.is_empty()).collect();
@@ -132,6 +143,11 @@ fn dead_code(diag: &Diag, edited: &str, map: &OffsetMap, cause: &str, out: &mut 
         }
     }
     Some(())
+}
+
+/// The `quoted` words of a message.
+fn backticked(text: &str) -> Vec<String> {
+    text.split('`').skip(1).step_by(2).map(str::to_string).collect()
 }
 
 /// `crate::notify::SharedNotifier` → `SharedNotifier`.

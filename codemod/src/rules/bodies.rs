@@ -27,14 +27,51 @@ pub(super) enum Fate {
 }
 
 /// Walks one function body with the parameters already in `env`.
-pub(super) fn walk_fn(ctx: &mut FileCtx<'_>, env: Env, block: &Block) {
-    let mut walker = BodyWalker { ctx, env };
+///
+/// A local that is assigned a removed value somewhere in the body
+/// (`let mut subscription = None; .. subscription = Some(handle);`) holds a
+/// removed value from its declaration on: a first, discarded walk finds such
+/// locals, and the real walk starts with them tainted.
+pub(super) fn walk_fn(ctx: &mut FileCtx<'_>, mut env: Env, block: &Block) {
+    if assigns_a_local(block) {
+        let mut scratch = ctx.scratch();
+        let mut dry = BodyWalker {
+            ctx: &mut scratch,
+            env: env.clone(),
+            assigned: Vec::new(),
+        };
+        dry.block(block);
+        for (name, cause) in dry.assigned {
+            env.pretaint(name, Taint::Value(cause));
+        }
+    }
+    let mut walker = BodyWalker {
+        ctx,
+        env,
+        assigned: Vec::new(),
+    };
     walker.block(block);
+}
+
+/// Does the body assign to a plain name anywhere (`x = ..;`)?
+fn assigns_a_local(block: &Block) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            self.0 |= matches!(&*a.left, Expr::Path(p) if p.path.get_ident().is_some());
+            syn::visit::visit_expr_assign(self, a);
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_block(block);
+    finder.0
 }
 
 pub(super) struct BodyWalker<'c, 'a> {
     pub ctx: &'c mut FileCtx<'a>,
     pub env: Env,
+    /// Locals a removed statement assigned a removed value to.
+    assigned: Vec<(String, String)>,
 }
 
 impl BodyWalker<'_, '_> {
@@ -107,6 +144,18 @@ impl BodyWalker<'_, '_> {
     fn local(&mut self, local: &syn::Local, range: Range<usize>) -> Fate {
         if let syn::Pat::Type(pt) = &local.pat {
             self.env.bind_type(&pt.pat, &pt.ty, self.ctx.symbols);
+        }
+        let pretainted = taint::pat_idents(&local.pat)
+            .iter()
+            .find_map(|n| self.env.pretainted(n).cloned());
+        if let Some(taint) = pretainted {
+            // It is assigned a removed value later: it holds one from here.
+            for name in taint::pat_idents(&local.pat) {
+                self.env.taint(name, taint.clone());
+            }
+            self.ctx
+                .remove(range, Context::Standalone, RuleId::DeadCode, taint.cause());
+            return Fate::Removed;
         }
         let Some(init) = &local.init else { return Fate::Kept };
         if !matches!(local.pat, syn::Pat::Type(_)) {
@@ -294,6 +343,13 @@ impl BodyWalker<'_, '_> {
     }
 
     fn remove_tainted_stmt(&mut self, expr: &Expr, taint: &Taint, range: Range<usize>) -> Fate {
+        if let (Expr::Assign(a), Taint::Value(cause)) = (expr, taint) {
+            if let Expr::Path(p) = &*a.left {
+                if let Some(ident) = p.path.get_ident() {
+                    self.assigned.push((ident.to_string(), cause.clone()));
+                }
+            }
+        }
         let rule = rule_for(expr, taint, self.ctx.symbols);
         if rule == RuleId::NotifyCall {
             if let Some(args) = notify_call(expr) {
@@ -387,6 +443,8 @@ impl BodyWalker<'_, '_> {
             self.block(&e.then_branch);
             return self.unwrap_block(&e.then_branch, range, rule, cause);
         }
+        // The branch that goes may hand a removed value to an outer local.
+        self.note_removed_assignments(&e.then_branch);
         match kept {
             None => {
                 self.ctx.remove(range, Context::Standalone, rule, cause);
@@ -402,6 +460,37 @@ impl BodyWalker<'_, '_> {
                 self.ctx.push(Edit::delete(cut, rule, cause));
                 self.visit_expr(else_if);
                 Fate::Kept
+            }
+        }
+    }
+
+    /// Records the outer locals a dropped block assigns a removed value to
+    /// (`let handle = tokio::spawn(.. subscription loop ..); subscription =
+    /// Some(handle);`), following the block's own `let`s.
+    fn note_removed_assignments(&mut self, block: &Block) {
+        let mut env = self.env.clone();
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Local(local) => {
+                    let taint = local
+                        .init
+                        .as_ref()
+                        .and_then(|i| env.taint_of(&i.expr, self.ctx.symbols));
+                    for name in taint::pat_idents(&local.pat) {
+                        match &taint {
+                            Some(t) => env.taint(name, t.clone()),
+                            None => env.untaint(&name),
+                        }
+                    }
+                }
+                Stmt::Expr(Expr::Assign(a), _) => {
+                    let Expr::Path(p) = &*a.left else { continue };
+                    let Some(ident) = p.path.get_ident() else { continue };
+                    if let Some(Taint::Value(cause)) = env.taint_of(&a.right, self.ctx.symbols) {
+                        self.assigned.push((ident.to_string(), cause));
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -821,7 +910,17 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
             let cause = if forced.is_some() {
                 forced
             } else if self.ctx.symbols.knows_struct(&owner) {
-                self.ctx.symbols.removed_field(&owner, &name).map(str::to_string)
+                // A kept field initialised with a removed value (a local that
+                // held the subscription handle): the initialiser goes, and the
+                // compiler step removes the field (E0063).
+                self.ctx
+                    .symbols
+                    .removed_field(&owner, &name)
+                    .map(str::to_string)
+                    .or_else(|| match self.env.taint_of(&field.expr, self.ctx.symbols) {
+                        Some(Taint::Value(cause)) => Some(cause),
+                        _ => None,
+                    })
             } else {
                 spec::REMOVED_FIELD_NAMES
                     .iter()

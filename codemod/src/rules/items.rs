@@ -78,7 +78,7 @@ pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
                 return;
             }
             walk_fn(ctx, None, false, &f.sig, &f.block);
-            if is_test(&f.attrs) && lost_its_checks(ctx, &f.block) {
+            if is_test(&f.attrs) && (lost_its_checks(ctx, &f.block) || turns_flag_on(&f.block)) {
                 let cause = ctx
                     .out
                     .edits
@@ -127,6 +127,29 @@ fn lost_its_checks(ctx: &FileCtx<'_>, body: &syn::Block) -> bool {
         return checks.0.iter().all(removed);
     }
     !body.stmts.is_empty() && body.stmts.iter().all(|s| removed(&span_range(s)))
+}
+
+/// A test that turns the removed flag on (`.enable_notifications(true)`,
+/// `enable_notifications: true`) tests the removed behaviour.
+fn turns_flag_on(body: &syn::Block) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            self.0 |= m.method == spec::CONFIG_FLAG && m.args.iter().any(is_true);
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_field_value(&mut self, f: &'ast syn::FieldValue) {
+            let named = matches!(&f.member, syn::Member::Named(n) if n == spec::CONFIG_FLAG);
+            self.0 |= named && is_true(&f.expr);
+            syn::visit::visit_field_value(self, f);
+        }
+    }
+    fn is_true(e: &syn::Expr) -> bool {
+        matches!(e, syn::Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(b) if b.value))
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_block(&mut finder, body);
+    finder.0
 }
 
 /// The range of the first removed statement of a block (for its cause).
@@ -192,7 +215,9 @@ fn walk_impl_fn(
         return;
     }
     if name == spec::RPC_METHOD {
-        if is_trait_impl {
+        // A tonic handler names its stream type; another impl of the method
+        // (a test double of the server, a client) is ordinary code.
+        if is_trait_impl && rpc::is_handler_impl(imp) {
             rpc::rewrite_handler(ctx, imp, f);
             return;
         }

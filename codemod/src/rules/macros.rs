@@ -64,6 +64,14 @@ pub(super) fn statement(walker: &mut BodyWalker<'_, '_>, mac: &syn::Macro, range
                 .remove(range, Context::Standalone, rule_of(&taint), taint.cause());
             return Fate::Removed;
         }
+        // `assert!(text.contains("enable_notifications: true"))`: an
+        // assertion on the printed form of a removed field.
+        if let Some(field) = literal_naming_removed_field(mac.tokens.clone()) {
+            walker
+                .ctx
+                .remove(range, Context::Standalone, RuleId::ConfigFlag, &field);
+            return Fate::Removed;
+        }
     }
     Fate::Kept
 }
@@ -154,6 +162,34 @@ fn list(walker: &mut BodyWalker<'_, '_>, mac: &syn::Macro, stmt: Option<Range<us
         }
     }
     Fate::Kept
+}
+
+/// A string literal anywhere in the tokens naming a removed field as a whole
+/// word (`"enable_notifications: true"`).
+fn literal_naming_removed_field(tokens: TokenStream) -> Option<String> {
+    for token in tokens {
+        match token {
+            TokenTree::Group(g) => {
+                if let Some(found) = literal_naming_removed_field(g.stream()) {
+                    return Some(found);
+                }
+            }
+            TokenTree::Literal(lit) => {
+                let text = lit.to_string();
+                let found = spec::REMOVED_FIELD_NAMES.iter().find(|name| {
+                    text.match_indices(**name).any(|(at, _)| {
+                        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                        !word(text[..at].chars().next_back()) && !word(text[at + name.len()..].chars().next())
+                    })
+                });
+                if let Some(name) = found {
+                    return Some(name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Splits a macro body at its top-level commas.

@@ -194,6 +194,20 @@ impl<'a> FileCtx<'a> {
         self.push(edit);
     }
 
+    /// A context over the same file with no edits yet, for a walk whose
+    /// findings are looked at and whose edits are thrown away.
+    pub fn scratch(&self) -> FileCtx<'a> {
+        FileCtx {
+            file: self.file,
+            symbols: self.symbols,
+            options: self.options,
+            out: Analysis::default(),
+            purity: self.purity.clone(),
+            seeds: self.seeds.clone(),
+            pending_abandon: Vec::new(),
+        }
+    }
+
     /// Gives up on the whole file unless the text at `at` is removed by the
     /// end of the analysis (a test removed whole takes its uses with it):
     /// the file then keeps its text, and `message` says why.

@@ -90,6 +90,19 @@ impl Purity {
             }
             Expr::Call(c) => {
                 let Expr::Path(p) = &*c.func else { return false };
+                // `Arc::new(x)`, `Notify::new()`, `Vec::with_capacity(n)`:
+                // building a value has no effect worth keeping once the value
+                // is not needed.
+                let constructor = p.path.segments.len() >= 2
+                    && p.path.segments.last().is_some_and(|s| {
+                        matches!(
+                            s.ident.to_string().as_str(),
+                            "new" | "default" | "from" | "with_capacity" | "clone"
+                        )
+                    });
+                if constructor {
+                    return c.args.iter().all(|a| self.expr(a));
+                }
                 let Some(name) = p.path.get_ident().map(ToString::to_string) else {
                     return false;
                 };

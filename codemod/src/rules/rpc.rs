@@ -20,6 +20,13 @@ struct StreamShape {
     stream: String,
 }
 
+/// Does the impl define the RPC's associated stream type (a tonic server)?
+pub(super) fn is_handler_impl(imp: &syn::ItemImpl) -> bool {
+    imp.items
+        .iter()
+        .any(|item| matches!(item, syn::ImplItem::Type(t) if t.ident == spec::RPC_STREAM_TYPE))
+}
+
 pub(super) fn rewrite_handler(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl, f: &syn::ImplItemFn) {
     let name = spec::RPC_METHOD;
     if ctx.options.rpc == RpcMode::Remove {

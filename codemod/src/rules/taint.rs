@@ -40,6 +40,8 @@ pub struct Env {
     pub owner: Option<String>,
     /// What the compiler said about this file.
     seeds: std::sync::Arc<FileSeeds>,
+    /// Locals assigned a removed value somewhere in the function.
+    pretainted: HashMap<String, Taint>,
 }
 
 /// The result of asking whether `base.field` is a removed field.
@@ -107,6 +109,15 @@ impl Env {
 
     pub fn taint(&mut self, name: String, taint: Taint) {
         self.tainted.insert(name, taint);
+    }
+
+    /// Marks a local as holding a removed value from its declaration on.
+    pub fn pretaint(&mut self, name: String, taint: Taint) {
+        self.pretainted.insert(name, taint);
+    }
+
+    pub fn pretainted(&self, name: &str) -> Option<&Taint> {
+        self.pretainted.get(name)
     }
 
     pub fn untaint(&mut self, name: &str) {
@@ -223,7 +234,9 @@ impl Env {
             Expr::Paren(p) => self.taint_of(&p.expr, symbols),
             Expr::Group(g) => self.taint_of(&g.expr, symbols),
             Expr::Await(a) => self.taint_of(&a.base, symbols),
-            Expr::Try(t) if awaits_subscription(&t.expr) => Some(Taint::Value(spec::RPC_METHOD.to_string())),
+            Expr::Try(t) if symbols.has_rpc_handler() && awaits_subscription(&t.expr) => {
+                Some(Taint::Value(spec::RPC_METHOD.to_string()))
+            }
             Expr::Try(t) => self.taint_of(&t.expr, symbols),
             Expr::Cast(c) => self.taint_of(&c.expr, symbols),
             Expr::Assign(a) => self.taint_of(&a.left, symbols),
@@ -243,9 +256,11 @@ impl Env {
         if name == spec::SUBSCRIPTION_LOOP {
             return Some(Taint::Value(name));
         }
-        // `client.subscribe_to_notifications(req).await.unwrap()`: the
-        // subscription succeeded, and its events will never come.
-        if matches!(name.as_str(), "unwrap" | "expect") && awaits_subscription(&m.receiver) {
+        // `client.subscribe_to_notifications(req).await.unwrap()` where the
+        // run stubs the handler: the subscription succeeded, and its events
+        // will never come.
+        if matches!(name.as_str(), "unwrap" | "expect") && symbols.has_rpc_handler() && awaits_subscription(&m.receiver)
+        {
             return Some(Taint::Value(spec::RPC_METHOD.to_string()));
         }
         if let Some(taint) = self.taint_of(&m.receiver, symbols) {

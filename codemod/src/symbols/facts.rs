@@ -70,6 +70,9 @@ pub struct Facts {
     pub forced_fields: Vec<(String, String, String)>,
     /// Names whose imports the compiler says no longer resolve.
     pub forced_imports: Vec<(String, String)>,
+    /// Some impl defines `type SubscribeToNotificationsStream`: the run has
+    /// a tonic handler of the RPC, which becomes the stub.
+    pub rpc_handler: bool,
     /// `(alias, its type's source text)`, to see through
     /// `type SubscribeToNotificationsStream = EventStream;`.
     pub alias_texts: Vec<(String, String)>,
@@ -96,6 +99,7 @@ impl Facts {
         self.forced_fields.extend(other.forced_fields);
         self.forced_imports.extend(other.forced_imports);
         self.alias_texts.extend(other.alias_texts);
+        self.rpc_handler |= other.rpc_handler;
     }
 }
 
@@ -266,6 +270,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 names: std::iter::once(rename.ident.to_string()).collect(),
             });
         }
+    }
+
+    fn visit_impl_item_type(&mut self, item: &'ast syn::ImplItemType) {
+        self.facts.rpc_handler |= item.ident == crate::spec::RPC_STREAM_TYPE;
     }
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {

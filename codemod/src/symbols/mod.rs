@@ -69,6 +69,8 @@ pub struct Symbols {
     returns: BTreeMap<(String, String), String>,
     /// Alias name → its type's source text, when all its definitions agree.
     alias_texts: BTreeMap<String, Option<String>>,
+    /// The run has a tonic handler of the RPC (it becomes the stub).
+    rpc_handler: bool,
 }
 
 impl Symbols {
@@ -99,6 +101,7 @@ impl Symbols {
         symbols.decide_forced_fields(facts);
         symbols.decide_functions(facts);
         symbols.decide_purity(facts);
+        symbols.rpc_handler = facts.rpc_handler;
         for (name, text) in &facts.alias_texts {
             let entry = symbols
                 .alias_texts
@@ -246,6 +249,11 @@ impl Symbols {
         self.returns
             .get(&(owner.to_string(), name.to_string()))
             .map(String::as_str)
+    }
+
+    /// Does the run hold a tonic handler of the notification RPC?
+    pub fn has_rpc_handler(&self) -> bool {
+        self.rpc_handler
     }
 
     /// The source text of the type alias `name`, when the run knows one.
