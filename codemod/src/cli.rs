@@ -32,6 +32,10 @@ pub struct Args {
     /// Write even when the files to change have uncommitted git changes.
     #[arg(long, requires = "write")]
     pub allow_dirty: bool,
+    /// With --write: write what could be processed even when some files or
+    /// folders could not be read (by default nothing is written then).
+    #[arg(long, requires = "write")]
+    pub keep_going: bool,
     /// What the subscribe_to_notifications RPC becomes.
     #[arg(long, value_enum, default_value_t = RpcMode::Stub)]
     pub rpc: RpcMode,
@@ -109,6 +113,7 @@ impl Args {
         config.rpc = self.rpc;
         config.excludes = self.exclude.clone();
         config.allow_dirty = self.allow_dirty;
+        config.keep_going = self.keep_going;
         config.verify = self.verify.clone();
         config.format = !self.no_format;
         config.max_file_size = self.max_file_size;

@@ -16,8 +16,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("refusing to write: these files have uncommitted changes (commit them or pass --allow-dirty):\n{}", list(.0))]
+    #[error("refusing to write: git holds no committed copy of these files (uncommitted changes, untracked or ignored; commit them or pass --allow-dirty):\n{}", list(.0))]
     DirtyTree(Vec<PathBuf>),
+    #[error("refusing to write: these files changed since the codemod read them (nothing was written; run it again):\n{}", list(.0))]
+    ChangedMeanwhile(Vec<PathBuf>),
     #[error("cannot start the worker threads: {0}")]
     Threads(String),
     #[error("could not run `{command}`: {source}")]
@@ -31,7 +33,7 @@ pub enum Error {
 fn list(paths: &[PathBuf]) -> String {
     paths
         .iter()
-        .map(|p| format!("  {}", p.display()))
+        .map(|p| format!("  {}", p.to_string_lossy()))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -102,6 +102,9 @@ pub struct Config {
     pub cargo: CargoMode,
     /// Rust files larger than this many bytes are reported as errors.
     pub max_file_size: u64,
+    /// With `--write`: write the files that could be processed even when
+    /// others could not be read (by default nothing is written then).
+    pub keep_going: bool,
 }
 
 impl Config {
@@ -117,6 +120,7 @@ impl Config {
             format: true,
             cargo: CargoMode::Auto,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            keep_going: false,
         }
     }
 }
@@ -214,6 +218,8 @@ pub struct Outcome {
     pub written: usize,
     /// Temporary files of a killed earlier run, removed by `--write`.
     pub stale_temps_removed: usize,
+    /// Why `--write` wrote nothing although edits were ready.
+    pub not_written: Option<String>,
     #[serde(skip)]
     pub verify_failure: Option<VerifyFailure>,
     /// What the compiler-guided step did, when it ran.
@@ -341,6 +347,7 @@ fn run_here(config: &Config) -> Result<Outcome, Error> {
         walk_errors: files.errors,
         written: 0,
         stale_temps_removed: 0,
+        not_written: None,
         verify_failure: None,
         compiler,
     };
@@ -414,10 +421,9 @@ fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols, Facts) {
         scanned = scanned
             .into_par_iter()
             .map(|s| match s {
-                Scanned::Skipped(path) => match scan(&path, &widened, u64::MAX) {
-                    Scanned::Unreadable(path, _) => Scanned::Skipped(path),
-                    other => other,
-                },
+                // A file naming a derived name that cannot be read (not
+                // UTF-8) is reported, never silently left unmigrated.
+                Scanned::Skipped(path) => scan(&path, &widened, u64::MAX),
                 other => other,
             })
             .collect();
@@ -633,6 +639,20 @@ fn apply(config: &Config, outcome: &mut Outcome) -> Result<(), Error> {
     if changed.is_empty() {
         return Ok(());
     }
+    // All or nothing: a file that could not be read may need edits too.
+    let unread = outcome
+        .files
+        .iter()
+        .filter(|f| matches!(f.error, Some(FileError::Io { .. } | FileError::TooLarge { .. })))
+        .count()
+        + outcome.walk_errors.len();
+    if unread > 0 && !config.keep_going {
+        outcome.not_written = Some(format!(
+            "{unread} file(s) or folder(s) could not be read (listed under Errors); \
+             fix that or pass --keep-going to write the rest"
+        ));
+        return Ok(());
+    }
     if !config.allow_dirty {
         let paths: Vec<PathBuf> = changed.iter().map(|f| f.path.clone()).collect();
         let dirty = write::dirty_files(&paths);
@@ -640,9 +660,25 @@ fn apply(config: &Config, outcome: &mut Outcome) -> Result<(), Error> {
             return Err(Error::DirtyTree(dirty));
         }
     }
+    let moved: Vec<PathBuf> = changed
+        .iter()
+        .filter(|f| std::fs::read(&f.path).map_or(true, |now| now != f.original.as_bytes()))
+        .map(|f| f.path.clone())
+        .collect();
+    if !moved.is_empty() {
+        return Err(Error::ChangedMeanwhile(moved));
+    }
+    // Tests widen the window between the checks and the writes to edit a
+    // file inside it (an edit made then must not be lost).
+    if let Some(ms) = std::env::var("CODEMOD_TEST_PAUSE_BEFORE_WRITE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     let mut written: Vec<(PathBuf, String)> = Vec::new();
     for file in &changed {
-        if let Err(err) = write::write_atomic(&file.path, &file.output) {
+        if let Err(err) = write::write_atomic_if(&file.path, &file.output, Some(&file.original)) {
             verify::restore(&written)?;
             return Err(err);
         }

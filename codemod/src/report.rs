@@ -102,6 +102,9 @@ pub fn summary(outcome: &Outcome) -> String {
         }
     );
 
+    if let Some(reason) = &outcome.not_written {
+        let _ = writeln!(out, "Nothing was written: {reason}.");
+    }
     if outcome.stale_temps_removed > 0 {
         let _ = writeln!(
             out,
@@ -248,6 +251,7 @@ pub fn json(outcome: &Outcome) -> String {
         "walk_errors": outcome.walk_errors,
         "written": outcome.written,
         "stale_temps_removed": outcome.stale_temps_removed,
+        "not_written": outcome.not_written,
         "verify_failure": verify,
         "compiler": outcome.compiler,
         "exit_code": outcome.exit_code(),

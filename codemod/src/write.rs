@@ -32,6 +32,13 @@ pub fn remove_stale(temps: &[PathBuf]) -> Result<usize, Error> {
 
 /// Writes `contents` to `path` atomically, keeping its permissions.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
+    write_atomic_if(path, contents, None)
+}
+
+/// Like [`write_atomic`], but only while the file still holds `expected`
+/// (checked just before the rename): an edit made to it since it was read
+/// is never overwritten ([`Error::ChangedMeanwhile`]).
+pub fn write_atomic_if(path: &Path, contents: &str, expected: Option<&str>) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -55,13 +62,20 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
     tmp.write_all(contents.as_bytes()).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     std::fs::set_permissions(tmp.path(), permissions).map_err(io)?;
+    if let Some(expected) = expected {
+        if std::fs::read(path).map_err(io)? != expected.as_bytes() {
+            return Err(Error::ChangedMeanwhile(vec![path.to_path_buf()]));
+        }
+    }
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
 
-/// The files among `paths` with uncommitted changes (or untracked) in
-/// their git work tree: one `git status` per folder. Files outside any work
-/// tree, or without git installed, are never dirty.
+/// The files among `paths` git holds no committed copy of to go back to:
+/// with uncommitted changes, untracked, or ignored. One `git status` per
+/// folder (pathspecs taken literally, names compared as bytes, so a name
+/// that is not valid UTF-8 is checked too). Files outside any work tree, or
+/// without git installed, are never dirty.
 pub fn dirty_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut by_dir: BTreeMap<&Path, Vec<&PathBuf>> = BTreeMap::new();
     for path in paths {
@@ -74,9 +88,17 @@ pub fn dirty_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirty = Vec::new();
     for (dir, files) in by_dir {
         let output = Command::new("git")
+            .arg("--literal-pathspecs")
             .arg("-C")
             .arg(dir)
-            .args(["status", "--porcelain", "-z", "--"])
+            .args([
+                "status",
+                "--porcelain",
+                "-z",
+                "--ignored=matching",
+                "--untracked-files=all",
+                "--",
+            ])
             .args(files.iter().filter_map(|f| f.file_name()))
             .output();
         let Ok(output) = output else { continue };
@@ -84,18 +106,36 @@ pub fn dirty_files(paths: &[PathBuf]) -> Vec<PathBuf> {
             continue;
         }
         // Entries are `XY path`, paths relative to the repository root.
-        let listed = String::from_utf8_lossy(&output.stdout);
-        let names: Vec<&str> = listed.split('\0').filter(|e| e.len() > 3).map(|e| &e[3..]).collect();
+        let names: Vec<&[u8]> = output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|e| e.len() > 3)
+            .map(|e| &e[3..])
+            .collect();
         for file in files {
-            let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            if names.iter().any(|n| *n == name || n.ends_with(&format!("/{name}"))) {
+            let Some(name) = file.file_name() else { continue };
+            let name = name_bytes(name);
+            let listed = names.iter().any(|n| {
+                *n == name.as_slice() || (n.ends_with(&name) && n.get(n.len() - name.len() - 1) == Some(&b'/'))
+            });
+            if listed {
                 dirty.push(file.clone());
             }
         }
     }
     dirty
+}
+
+fn name_bytes(name: &std::ffi::OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        name.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        name.to_string_lossy().into_owned().into_bytes()
+    }
 }
 
 #[cfg(test)]

@@ -126,3 +126,109 @@ fn temporary_files_of_a_killed_run_are_named_and_removed() {
     assert_eq!(left, ["state.rs"], "no temporary file is left");
     assert!(!Path::new(&stale).exists());
 }
+
+fn git(args: &[&str], root: &Path) {
+    util::sh(
+        "git",
+        &[&["-c", "user.name=t", "-c", "user.email=t@e"], args].concat(),
+        root,
+    );
+}
+
+/// A committed repository with one file the codemod changes.
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("state.rs"), notifier_file()).unwrap();
+    git(&["init", "-q"], dir.path());
+    git(&["add", "."], dir.path());
+    git(&["commit", "-qm", "initial"], dir.path());
+    dir
+}
+
+#[cfg(unix)]
+#[test]
+fn files_git_holds_no_copy_of_are_refused_unless_allowed() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = repo();
+    // Committed, then changed: a name that is not valid UTF-8.
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9.rs");
+    std::fs::write(dir.path().join(odd), "// x\n").unwrap();
+    git(&["add", "."], dir.path());
+    git(&["commit", "-qm", "odd name"], dir.path());
+    std::fs::write(dir.path().join(odd), notifier_file()).unwrap();
+    // Ignored by git: there is no copy to go back to either.
+    std::fs::write(dir.path().join(".gitignore"), "generated.rs\n").unwrap();
+    git(&["add", ".gitignore"], dir.path());
+    git(&["commit", "-qm", "ignore"], dir.path());
+    std::fs::write(dir.path().join("generated.rs"), notifier_file()).unwrap();
+
+    let out = codemod(&["--write", "--no-cargo", "."], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("git holds no committed copy of these files"), "{err}");
+    assert!(err.contains("caf\u{fffd}.rs"), "the odd name is listed: {err}");
+    assert!(err.contains("generated.rs"), "the ignored file is listed: {err}");
+    assert!(std::fs::read_to_string(dir.path().join("state.rs"))
+        .unwrap()
+        .contains("WorkerNotifier"));
+
+    let allowed = codemod(&["--write", "--no-cargo", "--allow-dirty", "."], dir.path());
+    assert_eq!(
+        allowed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&allowed.stdout)
+    );
+    assert!(!std::fs::read_to_string(dir.path().join("generated.rs"))
+        .unwrap()
+        .contains("WorkerNotifier"));
+}
+
+#[test]
+fn an_edit_made_while_the_codemod_runs_is_never_lost() {
+    let dir = repo();
+    let path = dir.path().join("state.rs");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_codemod"))
+        .args(["--write", "--no-cargo", "--allow-dirty", "."])
+        .current_dir(dir.path())
+        .env("CODEMOD_TEST_PAUSE_BEFORE_WRITE_MS", "1500")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let appended = format!("{}// the user's edit\n", notifier_file());
+    std::fs::write(&path, &appended).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("these files changed since the codemod read them"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), appended, "the edit survives");
+}
+
+#[test]
+fn with_write_a_file_that_cannot_be_read_means_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("state.rs"), notifier_file()).unwrap();
+    let mut bad = b"// WorkerNotifier \xff\xfe\n".to_vec();
+    bad.extend_from_slice(b"pub struct S;\n");
+    std::fs::write(dir.path().join("latin1.rs"), &bad).unwrap();
+
+    let out = codemod(&["--write", "--no-cargo", "."], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("./latin1.rs: not valid UTF-8"), "{text}");
+    assert!(
+        text.contains("Nothing was written: 1 file(s) or folder(s) could not be read"),
+        "{text}"
+    );
+    assert!(std::fs::read_to_string(dir.path().join("state.rs"))
+        .unwrap()
+        .contains("WorkerNotifier"));
+
+    let going = codemod(&["--write", "--no-cargo", "--keep-going", "."], dir.path());
+    assert_eq!(going.status.code(), Some(2), "still an error, but the rest is written");
+    assert!(!std::fs::read_to_string(dir.path().join("state.rs"))
+        .unwrap()
+        .contains("WorkerNotifier"));
+}
