@@ -17,7 +17,8 @@ use codemod::{report, CargoMode, Config, Mode, RpcMode};
     version,
     after_help = "Exit codes: 0 done, 1 edits pending (--check), 2 usage or I/O error, \
 3 some files could not be parsed, 4 the --verify command failed (files restored), \
-5 the migrated tree does not build (nothing written; the diagnostics are listed)."
+5 the migrated tree does not build (nothing written; the diagnostics are listed), \
+130/143 interrupted by SIGINT/SIGTERM (files restored)."
 )]
 pub struct Args {
     /// Files or folders to process.
@@ -61,12 +62,33 @@ pub struct Args {
     /// (bytes, or with a K, M or G suffix: 8M, 512K).
     #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = parse_size)]
     pub max_file_size: u64,
+    /// With --verify: kill the command after this long (s, m or h suffix)
+    /// and restore every file.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration, requires = "verify")]
+    pub verify_timeout: std::time::Duration,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Colour the diff: auto (on a terminal), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+/// `90`, `90s`, `30m`, `2h`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        other => return Err(format!("unknown duration unit `{other}` (use s, m or h)")),
+    };
+    let number: u64 = digits.parse().map_err(|_| format!("`{text}` is not a duration"))?;
+    Ok(std::time::Duration::from_secs(number.saturating_mul(seconds)))
 }
 
 /// `1048576`, `512K`, `8M`, `1G` (powers of 1024).
@@ -115,6 +137,7 @@ impl Args {
         config.allow_dirty = self.allow_dirty;
         config.keep_going = self.keep_going;
         config.verify = self.verify.clone();
+        config.verify_timeout = self.verify_timeout;
         config.format = !self.no_format;
         config.max_file_size = self.max_file_size;
         config.cargo = match (self.cargo, self.no_cargo) {

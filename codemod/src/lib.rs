@@ -94,6 +94,8 @@ pub struct Config {
     pub allow_dirty: bool,
     /// A command run in the target after writing; failure rolls back.
     pub verify: Option<String>,
+    /// How long the `verify` command may run before it is killed.
+    pub verify_timeout: std::time::Duration,
     /// Show a progress bar on stderr for large trees.
     pub progress: bool,
     /// Format changed files whose original was rustfmt-clean.
@@ -116,6 +118,7 @@ impl Config {
             excludes: Vec::new(),
             allow_dirty: false,
             verify: None,
+            verify_timeout: std::time::Duration::from_secs(30 * 60),
             progress: false,
             format: true,
             cargo: CargoMode::Auto,
@@ -220,6 +223,9 @@ pub struct Outcome {
     pub stale_temps_removed: usize,
     /// Why `--write` wrote nothing although edits were ready.
     pub not_written: Option<String>,
+    /// The signal (SIGINT, SIGTERM) that interrupted `--write`/`--verify`;
+    /// every file was restored.
+    pub interrupted: Option<i32>,
     #[serde(skip)]
     pub verify_failure: Option<VerifyFailure>,
     /// What the compiler-guided step did, when it ran.
@@ -235,6 +241,9 @@ impl Outcome {
     /// 3 some files could not be parsed, 4 the `--verify` command failed,
     /// 5 the migrated tree does not build (nothing written).
     pub fn exit_code(&self) -> u8 {
+        if let Some(signal) = self.interrupted {
+            return 128 + signal as u8;
+        }
         if self.verify_failure.is_some() {
             return 4;
         }
@@ -348,6 +357,7 @@ fn run_here(config: &Config) -> Result<Outcome, Error> {
         written: 0,
         stale_temps_removed: 0,
         not_written: None,
+        interrupted: None,
         verify_failure: None,
         compiler,
     };
@@ -676,21 +686,40 @@ fn apply(config: &Config, outcome: &mut Outcome) -> Result<(), Error> {
     {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
-    let mut written: Vec<(PathBuf, String)> = Vec::new();
+    let interrupts = verify::Interrupts::catch()?;
+    let mut written: Vec<verify::Original> = Vec::new();
     for file in &changed {
+        let modified = std::fs::metadata(&file.path).and_then(|m| m.modified()).ok();
         if let Err(err) = write::write_atomic_if(&file.path, &file.output, Some(&file.original)) {
             verify::restore(&written)?;
             return Err(err);
         }
-        written.push((file.path.clone(), file.original.clone()));
+        written.push(verify::Original {
+            path: file.path.clone(),
+            text: file.original.clone(),
+            modified,
+        });
+        if let Some(signal) = interrupts.received() {
+            verify::restore(&written)?;
+            outcome.interrupted = Some(signal);
+            return Ok(());
+        }
     }
     outcome.written = written.len();
     if let Some(command) = &config.verify {
         let dir = verify_dir(&config.paths);
-        if let Some(failure) = verify::run_command(command, &dir)? {
-            verify::restore(&written)?;
-            outcome.written = 0;
-            outcome.verify_failure = Some(failure);
+        match verify::run_command(command, &dir, config.verify_timeout, &interrupts)? {
+            verify::Verified::Passed => {}
+            verify::Verified::Failed(failure) => {
+                verify::restore(&written)?;
+                outcome.written = 0;
+                outcome.verify_failure = Some(failure);
+            }
+            verify::Verified::Interrupted(signal) => {
+                verify::restore(&written)?;
+                outcome.written = 0;
+                outcome.interrupted = Some(signal);
+            }
         }
     }
     Ok(())

@@ -166,12 +166,20 @@ pub fn summary(outcome: &Outcome) -> String {
     if let Some(report) = &outcome.compiler {
         compiler_section(&mut out, report);
     }
+    if let Some(signal) = outcome.interrupted {
+        let name = if signal == 2 { "SIGINT" } else { "SIGTERM" };
+        let _ = writeln!(out, "\nInterrupted by {name}: every changed file was restored.");
+    }
     if let Some(failure) = &outcome.verify_failure {
         let _ = writeln!(
             out,
-            "\nVerification `{}` failed (exit {}); every changed file was restored. Its output:\n{}",
+            "\nVerification `{}` failed ({}); every changed file was restored. Its output:\n{}",
             failure.command,
-            failure.status.map_or("signal".to_string(), |c| c.to_string()),
+            match (failure.timed_out, failure.status) {
+                (Some(limit), _) => format!("killed after --verify-timeout {}s", limit.as_secs()),
+                (None, Some(code)) => format!("exit {code}"),
+                (None, None) => "killed by a signal".to_string(),
+            },
             failure.output
         );
     }
@@ -240,10 +248,14 @@ pub fn raw_bytes_if_not_utf8(path: &std::path::Path) -> Option<Vec<u8>> {
 
 /// The machine-readable report.
 pub fn json(outcome: &Outcome) -> String {
-    let verify = outcome
-        .verify_failure
-        .as_ref()
-        .map(|f| serde_json::json!({ "command": f.command, "status": f.status, "output": f.output }));
+    let verify = outcome.verify_failure.as_ref().map(|f| {
+        serde_json::json!({
+            "command": f.command,
+            "status": f.status,
+            "output": f.output,
+            "timed_out_after_seconds": f.timed_out.map(|d| d.as_secs()),
+        })
+    });
     let report = serde_json::json!({
         "mode": outcome.mode,
         "stats": outcome.stats,
@@ -252,6 +264,7 @@ pub fn json(outcome: &Outcome) -> String {
         "written": outcome.written,
         "stale_temps_removed": outcome.stale_temps_removed,
         "not_written": outcome.not_written,
+        "interrupted_by_signal": outcome.interrupted,
         "verify_failure": verify,
         "compiler": outcome.compiler,
         "exit_code": outcome.exit_code(),

@@ -47,7 +47,8 @@ pub fn write_atomic_if(path: &Path, contents: &str, expected: Option<&str>) -> R
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(path).map_err(io)?.permissions();
+    let metadata = std::fs::metadata(path).map_err(io)?;
+    let permissions = metadata.permissions();
     // `.<name>.XXXXXX.codemod-tmp`: recognisable after a kill -9, ignored by
     // the walk, and removed by the next `--write` (see [`remove_stale`]).
     let name = path
@@ -62,12 +63,30 @@ pub fn write_atomic_if(path: &Path, contents: &str, expected: Option<&str>) -> R
     tmp.write_all(contents.as_bytes()).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     std::fs::set_permissions(tmp.path(), permissions).map_err(io)?;
+    keep_owner(tmp.path(), &metadata).map_err(io)?;
     if let Some(expected) = expected {
         if std::fs::read(path).map_err(io)? != expected.as_bytes() {
             return Err(Error::ChangedMeanwhile(vec![path.to_path_buf()]));
         }
     }
     tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// The new file gets the owner and group of the one it replaces (a run as
+/// root must not hand another user's file to root).
+#[cfg(unix)]
+fn keep_owner(tmp: &Path, original: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let now = std::fs::metadata(tmp)?;
+    if now.uid() == original.uid() && now.gid() == original.gid() {
+        return Ok(());
+    }
+    std::os::unix::fs::chown(tmp, Some(original.uid()), Some(original.gid()))
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &Path, _: &std::fs::Metadata) -> std::io::Result<()> {
     Ok(())
 }
 

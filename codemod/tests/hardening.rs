@@ -232,3 +232,111 @@ fn with_write_a_file_that_cannot_be_read_means_nothing_is_written() {
         .unwrap()
         .contains("WorkerNotifier"));
 }
+
+#[test]
+fn a_hanging_verify_is_killed_at_its_timeout_and_everything_restored() {
+    let dir = repo();
+    let before = std::fs::read_to_string(dir.path().join("state.rs")).unwrap();
+    let started = std::time::Instant::now();
+    let out = codemod(
+        &[
+            "--write",
+            "--no-cargo",
+            "--verify",
+            "sleep 30",
+            "--verify-timeout",
+            "1s",
+            ".",
+        ],
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(text.contains("killed after --verify-timeout 1s"), "{text}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "the sleep was killed"
+    );
+    assert_eq!(std::fs::read_to_string(dir.path().join("state.rs")).unwrap(), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_verify_restores_every_file_with_its_mtime() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = repo();
+    let path = dir.path().join("state.rs");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let past = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+    let uid = std::fs::metadata(&path).unwrap().uid();
+
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_codemod"))
+        .args(["--write", "--no-cargo", "--allow-dirty", "--verify", "sleep 30", "."])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the codemod has written the file, then interrupt it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(&path).unwrap() == before {
+        assert!(std::time::Instant::now() < deadline, "the file was never written");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    util::sh("kill", &["-TERM", &child.id().to_string()], dir.path());
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("Interrupted by SIGTERM: every changed file was restored"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.modified().unwrap(), past, "the modification time is restored");
+    assert_eq!(meta.uid(), uid);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_written_file_keeps_its_owner_group_and_mode() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.rs");
+    std::fs::write(&path, notifier_file()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let root = std::fs::metadata(&path).unwrap().uid() == 0;
+    // As root, hand the file to another user first: the rename must not
+    // make it root's.
+    let (uid, gid) = if root {
+        (4242, 4343)
+    } else {
+        (
+            std::fs::metadata(&path).unwrap().uid(),
+            std::fs::metadata(&path).unwrap().gid(),
+        )
+    };
+    std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+
+    let out = codemod(&["--write", "--no-cargo", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta = std::fs::metadata(&path).unwrap();
+    assert!(
+        !std::fs::read_to_string(&path).unwrap().contains("WorkerNotifier"),
+        "written"
+    );
+    assert_eq!((meta.uid(), meta.gid()), (uid, gid));
+    assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+}
