@@ -30,6 +30,10 @@ pub struct Args {
     /// Change nothing; exit 1 when edits are pending.
     #[arg(long)]
     pub check: bool,
+    /// With --write: show each hunk with its rule and cause and ask
+    /// whether to apply it (needs a terminal).
+    #[arg(long, requires = "write", conflicts_with = "format")]
+    pub interactive: bool,
     /// Write even when the files to change have uncommitted git changes.
     #[arg(long, requires = "write")]
     pub allow_dirty: bool,
@@ -111,6 +115,22 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
+/// `--write --interactive`: plan, let the person choose among the hunks on
+/// the terminal, then write what they accepted.
+fn interactive_run(config: &Config) -> anyhow::Result<codemod::Outcome> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("--interactive needs a terminal on standard input");
+    }
+    let mut outcome = codemod::plan(config)?;
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout();
+    let accepted = crate::interactive::review(&mut outcome, &mut input, &mut out)?;
+    writeln!(out, "\n{accepted} hunk(s) accepted.")?;
+    codemod::write_plan(config, &mut outcome)?;
+    Ok(outcome)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
@@ -152,7 +172,12 @@ impl Args {
 
 /// Runs and prints; returns the process exit code.
 pub fn main_with_args(args: &Args) -> anyhow::Result<u8> {
-    let outcome = codemod::run(&args.config())?;
+    let config = args.config();
+    let outcome = if args.interactive {
+        interactive_run(&config)?
+    } else {
+        codemod::run(&config)?
+    };
     let mut stdout = std::io::stdout().lock();
     let text = match args.format {
         Format::Json => report::json(&outcome) + "\n",

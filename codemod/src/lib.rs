@@ -221,6 +221,8 @@ pub struct Outcome {
     pub written: usize,
     /// Temporary files of a killed earlier run, removed by `--write`.
     pub stale_temps_removed: usize,
+    #[serde(skip)]
+    stale_temps: Vec<PathBuf>,
     /// Why `--write` wrote nothing although edits were ready.
     pub not_written: Option<String>,
     /// The signal (SIGINT, SIGTERM) that interrupted `--write`/`--verify`;
@@ -275,12 +277,33 @@ const WORKER_STACK: usize = 256 * 1024 * 1024;
 
 /// Runs the codemod as configured, on worker threads with large stacks.
 pub fn run(config: &Config) -> Result<Outcome, Error> {
+    let mut outcome = plan(config)?;
+    if config.mode == Mode::Write {
+        write_plan(config, &mut outcome)?;
+    }
+    Ok(outcome)
+}
+
+/// Everything but the writing: with `Mode::Write`, the outputs `--write`
+/// would write (after the compiler-guided step), for [`write_plan`] to
+/// write, possibly after a person chose among the hunks.
+pub fn plan(config: &Config) -> Result<Outcome, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK)
         .thread_name(|i| format!("codemod-{i}"))
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
     pool.install(|| run_here(config))
+}
+
+/// The write stage of `--write` over a planned outcome: the guards, the
+/// atomic writes, `--verify` and the rollbacks.
+pub fn write_plan(config: &Config, outcome: &mut Outcome) -> Result<(), Error> {
+    if outcome.compiler.as_ref().is_some_and(compiler::CompilerReport::failed) {
+        return Ok(());
+    }
+    outcome.stale_temps_removed = write::remove_stale(&outcome.stale_temps)?;
+    apply(config, outcome)
 }
 
 fn run_here(config: &Config) -> Result<Outcome, Error> {
@@ -356,17 +379,13 @@ fn run_here(config: &Config) -> Result<Outcome, Error> {
         walk_errors: files.errors,
         written: 0,
         stale_temps_removed: 0,
+        stale_temps: Vec::new(),
         not_written: None,
         interrupted: None,
         verify_failure: None,
         compiler,
     };
-    if config.mode == Mode::Write {
-        outcome.stale_temps_removed = write::remove_stale(&files.stale_temps)?;
-    }
-    if config.mode == Mode::Write && !outcome.compiler.as_ref().is_some_and(compiler::CompilerReport::failed) {
-        apply(config, &mut outcome)?;
-    }
+    outcome.stale_temps = files.stale_temps;
     Ok(outcome)
 }
 

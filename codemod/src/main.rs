@@ -4,6 +4,7 @@
 //! does not build).
 
 mod cli;
+mod interactive;
 
 use std::process::ExitCode;
 

@@ -340,3 +340,96 @@ fn a_written_file_keeps_its_owner_group_and_mode() {
     assert_eq!((meta.uid(), meta.gid()), (uid, gid));
     assert_eq!(meta.permissions().mode() & 0o777, 0o640);
 }
+
+/// Runs the binary on a pseudo-terminal (Python's `pty`), typing `answers`
+/// one line at a time as each prompt appears; returns the exit code and
+/// everything the terminal showed.
+fn on_a_terminal(args: &[&str], cwd: &Path, answers: &[&str]) -> (i32, String) {
+    let driver = r#"
+import os, pty, sys, select
+binary, cwd, answers, args = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4:]
+os.chdir(cwd)
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["NO_COLOR"] = "1"
+    os.execv(binary, [binary] + args)
+seen, shown = b"", 0
+while True:
+    ready, _, _ = select.select([fd], [], [], 20)
+    if not ready:
+        break
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    while seen.count(b"Apply this hunk?") > shown and answers:
+        os.write(fd, (answers.pop(0) + "\n").encode())
+        shown += 1
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(driver)
+        .arg(env!("CARGO_BIN_EXE_codemod"))
+        .arg(cwd)
+        .arg(answers.join(","))
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn interactive_review_writes_only_the_accepted_hunks() {
+    let dir = repo();
+    let path = dir.path().join("state.rs");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let (code, shown) = on_a_terminal(
+        &["--write", "--interactive", "--no-cargo", "--no-format", "."],
+        dir.path(),
+        &["n", "y", "a"],
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("state.rs — hunk 1 of"), "{shown}");
+    assert!(
+        shown.contains("unused-import (WorkerNotifier)"),
+        "rule and cause are shown: {shown}"
+    );
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_ne!(after, before, "accepted hunks were written");
+    assert!(
+        after.contains("use super::WorkerNotifier;"),
+        "the skipped first hunk (the import) stays: {after}"
+    );
+    assert!(
+        !after.contains("pub notifier: Arc<WorkerNotifier>"),
+        "an accepted hunk went"
+    );
+    codemod::parse::parse(after).expect("what was written parses");
+
+    // Without a terminal it refuses at once.
+    let piped = codemod(&["--write", "--interactive", "--no-cargo", "."], dir.path());
+    assert_eq!(piped.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&piped.stderr).contains("--interactive needs a terminal"));
+}
+
+#[cfg(unix)]
+#[test]
+fn interactive_quit_writes_nothing() {
+    let dir = repo();
+    let path = dir.path().join("state.rs");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let (code, shown) = on_a_terminal(&["--write", "--interactive", "--no-cargo", "."], dir.path(), &["q"]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("0 hunk(s) accepted"), "{shown}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+}
