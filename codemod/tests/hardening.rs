@@ -433,3 +433,34 @@ fn interactive_quit_writes_nothing() {
     assert!(shown.contains("0 hunk(s) accepted"), "{shown}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_tree_are_never_followed_or_written() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("theirs.rs"), notifier_file()).unwrap();
+    std::fs::create_dir(outside.path().join("dir")).unwrap();
+    std::fs::write(outside.path().join("dir/deep.rs"), notifier_file()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("state.rs"), notifier_file()).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("theirs.rs"), dir.path().join("linked.rs")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("dir"), dir.path().join("linked_dir")).unwrap();
+
+    let out = codemod(&["--write", "--no-cargo", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!std::fs::read_to_string(dir.path().join("state.rs"))
+        .unwrap()
+        .contains("WorkerNotifier"));
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("theirs.rs")).unwrap(),
+        notifier_file()
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("dir/deep.rs")).unwrap(),
+        notifier_file()
+    );
+    assert!(std::fs::symlink_metadata(dir.path().join("linked.rs"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
