@@ -78,15 +78,18 @@ pub struct Args {
     pub color: Color,
 }
 
+/// `512K` → (`512`, `K`).
+fn split_unit(text: &str) -> (&str, &str) {
+    let at = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    text.split_at(at)
+}
+
 /// `90`, `90s`, `30m`, `2h`.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
-    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((at, _)) => text.split_at(at),
-        None => (text, "s"),
-    };
+    let (digits, unit) = split_unit(text);
     let seconds: u64 = match unit {
-        "s" => 1,
+        "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         other => return Err(format!("unknown duration unit `{other}` (use s, m or h)")),
@@ -98,10 +101,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 /// `1048576`, `512K`, `8M`, `1G` (powers of 1024).
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((at, _)) => text.split_at(at),
-        None => (text, ""),
-    };
+    let (digits, unit) = split_unit(text);
     let multiplier: u64 = match unit.to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "K" | "KB" | "KIB" => 1 << 10,

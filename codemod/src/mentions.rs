@@ -125,15 +125,7 @@ fn scan(source: &str, kind_at: impl Fn(usize) -> Option<MentionKind>) -> Vec<Men
     let mut out = Vec::new();
     let lines = text::LineIndex::new(source);
     for name in spec::TRIGGERS {
-        for (at, _) in source.match_indices(name) {
-            // Whole words only: `notify_work_available` is not a mention of
-            // `WorkNotification`, and `PROTO_RPC` matches inside longer names.
-            let before = source[..at].chars().next_back();
-            let after = source[at + name.len()..].chars().next();
-            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            if word(before) || word(after) {
-                continue;
-            }
+        for at in text::word_matches(source, name) {
             if let Some(kind) = kind_at(at) {
                 out.push(Mention {
                     line: lines.line_of(at),

@@ -31,15 +31,6 @@ pub struct FileSeeds {
 }
 
 impl FileSeeds {
-    pub fn is_empty(&self) -> bool {
-        self.tainted.is_empty()
-            && self.links.is_empty()
-            && self.dead.is_empty()
-            && self.unused_bindings.is_empty()
-            && self.unused_imports.is_empty()
-            && self.edits.is_empty()
-    }
-
     /// Adds `other`'s seeds; returns whether anything was new.
     pub fn absorb(&mut self, other: FileSeeds) -> bool {
         let before = self.clone();

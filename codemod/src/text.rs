@@ -37,6 +37,16 @@ pub fn line_of(src: &str, offset: usize) -> usize {
     memchr::memchr_iter(b'\n', &src.as_bytes()[..offset]).count() + 1
 }
 
+/// The offsets where `name` stands in `text` as a whole word, not inside a
+/// longer identifier (`notify_work_available` is no mention of
+/// `WorkNotification`).
+pub fn word_matches<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    text.match_indices(name)
+        .map(|(at, _)| at)
+        .filter(move |&at| !word(text[..at].chars().next_back()) && !word(text[at + name.len()..].chars().next()))
+}
+
 /// The line starts of a text, for line numbers in O(log n).
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {

@@ -172,16 +172,19 @@ pub fn complete(mut input: Input<'_>, outcomes: &mut Vec<FileOutcome>) -> Compil
         }
         let mut progress = false;
         let debug = std::env::var_os("CODEMOD_DEBUG_COMPILER").is_some();
+        // One map back to the original per file and round: the outputs only
+        // change when the round is over.
+        let mut maps = Maps::new();
         for diag in &fresh {
             if debug {
                 eprintln!("round {round}: {} {:?}", diag.describe(), diag.suggestions);
             }
-            progress |= absorb(diag, &root, &mut tracked, &mut facts, &input);
+            progress |= absorb(diag, &root, &mut tracked, &mut maps, &mut facts, &input);
         }
         if !progress {
             let mut remaining: Vec<String> = Vec::new();
             for diag in &fresh {
-                let line = describe(diag, &tracked);
+                let line = describe(diag, &tracked, &mut maps);
                 // A library and its tests report one place twice.
                 let place = line.split(": ").take(2).collect::<Vec<_>>().join(": ");
                 if !remaining.iter().any(|r| r.starts_with(&place)) {
@@ -205,11 +208,11 @@ pub fn complete(mut input: Input<'_>, outcomes: &mut Vec<FileOutcome>) -> Compil
 /// `path:line: error[E0609]: …`, with the path as the user sees it and the
 /// line of the original text (or of the migrated text, when the diagnostic
 /// sits on text the codemod wrote).
-fn describe(diag: &check::Diag, tracked: &BTreeMap<PathBuf, Tracked>) -> String {
+fn describe(diag: &check::Diag, tracked: &BTreeMap<PathBuf, Tracked>, maps: &mut Maps) -> String {
     let Some(state) = tracked.get(&diag.file) else {
         return diag.describe();
     };
-    let map = offsets::OffsetMap::new(&state.outcome.original, &state.outcome.output);
+    let map = map_of(maps, state);
     let place = match map.to_original(diag.range.start) {
         Some(at) => format!("{}", crate::text::line_of(&state.outcome.original, at)),
         None => format!("{} (of the migrated text)", diag.line),
@@ -221,6 +224,14 @@ fn describe(diag: &check::Diag, tracked: &BTreeMap<PathBuf, Tracked>) -> String 
         diag.code,
         diag.message
     )
+}
+
+/// Each tracked file's map from its checked text back to its original.
+type Maps = BTreeMap<PathBuf, offsets::OffsetMap>;
+
+fn map_of<'m>(maps: &'m mut Maps, state: &Tracked) -> &'m offsets::OffsetMap {
+    maps.entry(state.rel.clone())
+        .or_insert_with(|| offsets::OffsetMap::new(&state.outcome.original, &state.outcome.output))
 }
 
 fn skipped(reason: String) -> CompilerReport {
@@ -271,6 +282,7 @@ fn absorb(
     diag: &check::Diag,
     root: &Path,
     tracked: &mut BTreeMap<PathBuf, Tracked>,
+    maps: &mut Maps,
     facts: &mut Facts,
     input: &Input<'_>,
 ) -> bool {
@@ -287,8 +299,8 @@ fn absorb(
         tracked.insert(diag.file.clone(), state);
     }
     let state = tracked.get_mut(&diag.file).expect("just inserted");
-    let map = offsets::OffsetMap::new(&state.outcome.original, &state.outcome.output);
-    let Some(derived) = derive::derive(diag, &state.outcome.output, &map) else {
+    let map = map_of(maps, state);
+    let Some(derived) = derive::derive(diag, &state.outcome.output, map) else {
         return false;
     };
 

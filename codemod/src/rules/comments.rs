@@ -219,12 +219,7 @@ fn module_doc_items(ctx: &mut FileCtx<'_>, names: &[String]) {
 
 /// Does `text` name any of `names` as a whole word?
 fn mentions_any(text: &str, names: &[String]) -> bool {
-    names.iter().any(|name| {
-        text.match_indices(name.as_str()).any(|(at, _)| {
-            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            !word(text[..at].chars().next_back()) && !word(text[at + name.len()..].chars().next())
-        })
-    })
+    names.iter().any(|name| text::word_matches(text, name).next().is_some())
 }
 
 /// Sentences of a paragraph: split after `.`, `!` or `?` followed by a space

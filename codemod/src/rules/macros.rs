@@ -176,12 +176,9 @@ fn literal_naming_removed_field(tokens: TokenStream) -> Option<String> {
             }
             TokenTree::Literal(lit) => {
                 let text = lit.to_string();
-                let found = spec::REMOVED_FIELD_NAMES.iter().find(|name| {
-                    text.match_indices(**name).any(|(at, _)| {
-                        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-                        !word(text[..at].chars().next_back()) && !word(text[at + name.len()..].chars().next())
-                    })
-                });
+                let found = spec::REMOVED_FIELD_NAMES
+                    .iter()
+                    .find(|name| crate::text::word_matches(&text, name).next().is_some());
                 if let Some(name) = found {
                     return Some(name.to_string());
                 }
