@@ -34,6 +34,7 @@ pub mod proto;
 pub mod report;
 pub mod rules;
 pub mod seeds;
+pub(crate) mod spans;
 pub mod spec;
 pub mod symbols;
 pub mod text;
@@ -463,8 +464,8 @@ fn collect_facts(source: &str) -> Facts {
     // A panic here (a bug) costs this file's facts, not the run.
     let facts = std::panic::catch_unwind(|| {
         let mut facts = Facts::default();
-        if let Ok(parsed) = parse::parse(source.to_string()) {
-            facts.collect(&parsed.ast, &parsed.source);
+        if let Ok(ast) = parse::parse_ast(source) {
+            facts.collect(&ast, source);
         }
         facts
     });

@@ -78,34 +78,9 @@ pub const MAX_NESTING: usize = 10_000;
 /// Parses `source`. The span positions are only valid on the calling thread
 /// until [`forget_spans`] is called.
 pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
-    let (depth, at) = max_nesting(&source);
-    if depth > MAX_NESTING {
-        let line = crate::text::line_of(&source, at);
-        let column = at - crate::text::line_start(&source, at) + 1;
-        return Err(ParseError {
-            line,
-            column,
-            message: format!("brackets nested {depth} deep here; more than {MAX_NESTING} levels are not parsed"),
-        });
-    }
-    let masked = mask_prelude(&source);
-    let text = masked.as_deref().unwrap_or(&source);
-    let ast = syn::parse_file(text).map_err(|err| {
-        let start = err.span().start();
-        let mut message = err.to_string();
-        if message == "cannot parse string into token stream" {
-            message = "unbalanced delimiter or invalid token".to_string();
-        }
-        ParseError {
-            line: start.line,
-            column: start.column + 1,
-            message,
-        }
-    })?;
+    let (ast, tokens) = parse_tokens(&source)?;
     let mut idents = Vec::new();
-    if let Ok(tokens) = TokenStream::from_str(text) {
-        collect_idents(tokens, &mut idents);
-    }
+    collect_idents(tokens, &mut idents);
     let lines = crate::text::LineIndex::new(&source);
     Ok(ParsedFile {
         source,
@@ -113,6 +88,47 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
         idents,
         lines,
     })
+}
+
+/// Parses `source` into its syn tree only, for readers that need neither
+/// the identifier index nor line numbers (the run-wide facts).
+pub fn parse_ast(source: &str) -> Result<syn::File, ParseError> {
+    parse_tokens(source).map(|(ast, _)| ast)
+}
+
+/// Lexes `source` once and parses the tokens: the same tokens then give the
+/// identifier index (a clone of a token stream shares its trees).
+fn parse_tokens(source: &str) -> Result<(syn::File, TokenStream), ParseError> {
+    let (depth, at) = max_nesting(source);
+    if depth > MAX_NESTING {
+        let line = crate::text::line_of(source, at);
+        let column = at - crate::text::line_start(source, at) + 1;
+        return Err(ParseError {
+            line,
+            column,
+            message: format!("brackets nested {depth} deep here; more than {MAX_NESTING} levels are not parsed"),
+        });
+    }
+    let masked = mask_prelude(source);
+    let text = masked.as_deref().unwrap_or(source);
+    TokenStream::from_str(text)
+        .map_err(syn::Error::from)
+        .and_then(|tokens| {
+            crate::spans::register(text);
+            Ok((syn::parse2::<syn::File>(tokens.clone())?, tokens))
+        })
+        .map_err(|err| {
+            let start = err.span().start();
+            let mut message = err.to_string();
+            if message == "cannot parse string into token stream" {
+                message = "unbalanced delimiter or invalid token".to_string();
+            }
+            ParseError {
+                line: start.line,
+                column: start.column + 1,
+                message,
+            }
+        })
 }
 
 /// The deepest nesting of `()`, `[]` and `{}` outside comments, strings
@@ -248,34 +264,43 @@ fn mask_prelude(source: &str) -> Option<String> {
     Some(format!("{}{}", " ".repeat(bom + shebang), &source[bom + shebang..]))
 }
 
+/// Appends the identifiers of `tokens` (groups included, depth first), each
+/// classified by the tokens just before and after it in its group.
 fn collect_idents(tokens: TokenStream, out: &mut Vec<IdentToken>) {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    let punct = |i: Option<usize>| match i.and_then(|i| tokens.get(i)) {
-        Some(TokenTree::Punct(p)) => Some((p.as_char(), p.spacing())),
+    let as_punct = |t: &TokenTree| match t {
+        TokenTree::Punct(p) => Some((p.as_char(), p.spacing())),
         _ => None,
     };
-    for (i, token) in tokens.iter().enumerate() {
-        match token {
+    // The two tokens before the current one, when they are punctuation.
+    let (mut before, mut before_that) = (None, None);
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match &token {
             TokenTree::Ident(ident) => {
-                let before = punct(i.checked_sub(1));
-                let before_that = punct(i.checked_sub(2));
+                let after = tokens.peek().and_then(as_punct);
                 let kind = if before.is_some_and(|(c, _)| c == '.') && before_that.is_none_or(|(c, _)| c != '.') {
                     IdentKind::Member
-                } else if punct(Some(i + 1)) == Some((':', Spacing::Alone)) && before.is_none_or(|(c, _)| c != ':') {
+                } else if after == Some((':', Spacing::Alone)) && before.is_none_or(|(c, _)| c != ':') {
                     IdentKind::Label
                 } else {
                     IdentKind::Plain
                 };
                 out.push(IdentToken {
                     name: ident.to_string(),
-                    range: ident.span().byte_range(),
+                    range: crate::spans::byte_range(ident.span()),
                     kind,
                 });
             }
             TokenTree::Group(group) => collect_idents(group.stream(), out),
-            TokenTree::Literal(literal) => captures(&literal.to_string(), literal.span().byte_range().start, out),
+            TokenTree::Literal(literal) => captures(
+                &literal.to_string(),
+                crate::spans::byte_range(literal.span()).start,
+                out,
+            ),
             TokenTree::Punct(_) => {}
         }
+        before_that = before;
+        before = as_punct(&token);
     }
 }
 
@@ -317,6 +342,7 @@ fn captures(literal: &str, start: usize, out: &mut Vec<IdentToken>) {
 /// parsed text's positions in a thread-local map that only grows; a long run
 /// calls this after each file.
 pub fn forget_spans() {
+    crate::spans::forget();
     proc_macro2::extra::invalidate_current_thread_spans();
 }
 

@@ -499,8 +499,8 @@ impl BodyWalker<'_, '_> {
     /// one indentation level out.
     fn unwrap_block(&mut self, block: &Block, range: Range<usize>, rule: RuleId, cause: &str) -> Fate {
         let src = self.ctx.src();
-        let open = block.brace_token.span.open().byte_range().start;
-        let close = block.brace_token.span.close().byte_range().start;
+        let open = crate::spans::byte_range(block.brace_token.span.open()).start;
+        let close = crate::spans::byte_range(block.brace_token.span.close()).start;
         if self.ctx.line(open) == self.ctx.line(close) {
             let line = self.ctx.line(range.start);
             self.ctx
@@ -775,7 +775,7 @@ impl BodyWalker<'_, '_> {
 
     fn remove_link(&mut self, m: &syn::ExprMethodCall, rule: RuleId, cause: &str) {
         let src = self.ctx.src();
-        let dot = m.dot_token.span.byte_range().start;
+        let dot = crate::spans::byte_range(m.dot_token.span).start;
         let end = span_range(m).end;
         let own_line = src[text::line_start(src, dot)..dot].trim().is_empty();
         let range = if own_line {
@@ -853,7 +853,7 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
         }
         let name = m.method.to_string();
         if name == spec::NOTIFY_METHOD && m.args.len() == 2 {
-            let line = self.ctx.line(m.method.span().byte_range().start);
+            let line = self.ctx.line(crate::spans::byte_range(m.method.span()).start);
             self.ctx.review(
                 line,
                 format!(

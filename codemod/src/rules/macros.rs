@@ -207,7 +207,7 @@ fn split(tokens: TokenStream) -> Vec<Element> {
 fn element(tokens: Vec<TokenTree>) -> Option<Element> {
     let first = tokens.first()?;
     let last = tokens.last()?;
-    let range = first.span().byte_range().start..last.span().byte_range().end;
+    let range = crate::spans::byte_range(first.span()).start..crate::spans::byte_range(last.span()).end;
     let sigil = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if matches!(p.as_char(), '%' | '?'));
     let is_eq = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == '=' && p.spacing() == Spacing::Alone);
     // `name = value` / `a.b = value` (a `==` is a comparison, not a field).

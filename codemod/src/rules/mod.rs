@@ -241,8 +241,8 @@ impl<'a> FileCtx<'a> {
 }
 
 /// Byte range of a syntax node in its file.
-pub(crate) fn span_range<T: syn::spanned::Spanned>(node: &T) -> Range<usize> {
-    node.span().byte_range()
+pub(crate) fn span_range<T: crate::spans::Ranged + ?Sized>(node: &T) -> Range<usize> {
+    crate::spans::of(node)
 }
 
 /// Runs every rule over one file.

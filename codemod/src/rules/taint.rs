@@ -64,19 +64,19 @@ impl Env {
 
     /// The compiler's cause when it reported the name at `ident` as gone.
     pub fn forced(&self, ident: &proc_macro2::Ident) -> Option<&str> {
-        let at = ident.span().byte_range().start;
+        let at = crate::spans::byte_range(ident.span()).start;
         self.seeds.tainted.get(&at).map(String::as_str)
     }
 
     /// The compiler's cause when it reported the method at `ident` as gone.
     pub fn forced_link(&self, ident: &proc_macro2::Ident) -> Option<&str> {
-        let at = ident.span().byte_range().start;
+        let at = crate::spans::byte_range(ident.span()).start;
         self.seeds.links.get(&at).map(String::as_str)
     }
 
     /// Was the binding at `ident` reported unused by the compiler?
     pub fn unused_binding(&self, ident: &proc_macro2::Ident) -> Option<&str> {
-        let at = ident.span().byte_range().start;
+        let at = crate::spans::byte_range(ident.span()).start;
         self.seeds.unused_bindings.get(&at).map(String::as_str)
     }
 

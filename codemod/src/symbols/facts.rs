@@ -253,7 +253,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_type(&mut self, item: &'ast syn::ItemType) {
-        let range = syn::spanned::Spanned::span(&*item.ty).byte_range();
+        let range = crate::spans::byte_range(syn::spanned::Spanned::span(&*item.ty));
         if let Some(text) = self.source.get(range) {
             self.facts.alias_texts.push((item.ident.to_string(), text.to_string()));
         }
