@@ -54,7 +54,13 @@ start_postgres() {
   pg_data=$(mktemp -d /tmp/flovyn-pg.XXXXXX)
   if [ "$(id -u)" -eq 0 ]; then chown postgres "$pg_data"; fi
   pg_port=$(free_port)
-  as_pg_owner "$pg_bin/initdb" -D "$pg_data/data" -U postgres --auth=trust -E UTF8 --no-sync >"$pg_data/initdb.log" 2>&1 || {
+  # Passwords are checked over TCP (scram), as on a real server, so that
+  # tests can see an authentication failure; the socket stays trusted.
+  pg_password=flovyn-test
+  echo "$pg_password" >"$pg_data/pw"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$pg_data/pw"; fi
+  as_pg_owner "$pg_bin/initdb" -D "$pg_data/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+    --pwfile="$pg_data/pw" -E UTF8 --no-sync >"$pg_data/initdb.log" 2>&1 || {
     cat "$pg_data/initdb.log" >&2
     return 1
   }
@@ -65,7 +71,7 @@ start_postgres() {
     cat "$pg_data/server.log" >&2
     return 1
   }
-  export FLOVYN_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+  export FLOVYN_TEST_POSTGRES_URL="postgres://postgres:$pg_password@127.0.0.1:$pg_port/postgres"
   echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port (data in $pg_data)" >&2
 }
 

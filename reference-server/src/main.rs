@@ -1,6 +1,6 @@
 //! `reference-server`: configuration, tracing, serve until Ctrl-C/SIGTERM.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -21,8 +21,14 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Colour only for a terminal: a log file or pipe gets plain text.
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_ansi(colour)
+        // A log sink that went away (a closed pipe) must not stop the
+        // server: tracing's own report of it would panic on a closed stderr.
+        .log_internal_errors(false)
         .init();
     let args = Args::parse();
     let mut config = match &args.config {
@@ -71,8 +77,8 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     let token = server.shutdown_token();
     tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down");
         token.cancel();
+        tracing::info!("shutting down");
     });
     server.wait().await;
     Ok(())

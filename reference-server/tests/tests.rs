@@ -4,10 +4,14 @@
 
 mod bad_input;
 mod dispatch;
+mod hostile;
+mod http_limits;
 mod lifecycle;
+mod permissions;
 mod process;
 mod promises_children;
 mod restart;
 mod schedules;
+mod startup;
 mod tasks;
 mod util;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reference_sdk::{FlovynClient, FlovynClientBuilder};
-use reference_server::config::{ApiKeyConfig, Config, OrgConfig};
+use reference_server::config::{ApiKeyConfig, Config, OrgConfig, PrincipalKind, Role};
 use reference_server::RunningServer;
 use uuid::Uuid;
 
@@ -42,13 +42,16 @@ impl Env {
             slug: "e2e".into(),
             tier: None,
         });
-        for (key, kind) in [(&token, "Worker"), (&api_key, "User")] {
+        for (key, kind, role) in [
+            (&token, PrincipalKind::Worker, None),
+            (&api_key, PrincipalKind::User, Some(Role::Admin)),
+        ] {
             config.auth.static_api_key.keys.push(ApiKeyConfig {
                 key: key.clone(),
                 org_id: org,
-                principal_type: kind.into(),
-                principal_id: kind.into(),
-                role: None,
+                principal_type: kind,
+                principal_id: format!("{kind:?}"),
+                role,
             });
         }
         config.database.url = reference_server::storage::postgres::test_database_url().await;

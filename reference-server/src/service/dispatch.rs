@@ -98,7 +98,7 @@ impl Services {
                 _ => None,
             };
             if let Some(due_in) = due_in {
-                let at = now + due_in.max(0);
+                let at = now.saturating_add(due_in.max(0));
                 first_due = Some(first_due.map_or(at, |t: i64| t.min(at)));
             }
             apply(&mut *tx, &mut workflow, command, now, self.settings.default_max_retries).await?;
@@ -177,6 +177,12 @@ pub(crate) async fn finish(tx: &mut dyn Tx, workflow: &mut Workflow, status: Wor
     Ok(())
 }
 
+/// An id a command names for new work that is already used by other work
+/// (of this org or another: the message is the same either way).
+fn id_taken(field: &str, id: Uuid) -> Error {
+    Error::AlreadyExists(format!("{field}: {id} is already in use; nothing was recorded"))
+}
+
 /// Applies one command: its history event and its side effect.
 async fn apply(
     tx: &mut dyn Tx,
@@ -228,8 +234,17 @@ async fn apply(
             );
             task.workflow_execution_id = Some(id);
             task.timeout_ms = timeout_ms.filter(|t| *t > 0);
-            // The id is deterministic: a re-sent command schedules nothing new.
-            tx.insert_task(&task).await?;
+            // The id is deterministic: a re-sent command schedules nothing
+            // new. An id taken by anything else (another workflow's task,
+            // another org's) refuses the whole submission: no event may
+            // name work that does not exist.
+            match tx.task(task_id).await? {
+                Some(existing) if existing.org_id == workflow.org_id && existing.workflow_execution_id == Some(id) => {}
+                Some(_) => return Err(id_taken("schedule_task.task_execution_id", task_id)),
+                None => {
+                    tx.insert_task(&task).await?;
+                }
+            }
             let data = json!({
                 "kind": kind, "taskType": kind, "taskExecutionId": task_id, "input": input,
                 "queue": queue, "maxRetries": max_retries,
@@ -268,7 +283,8 @@ async fn apply(
         Command::StartTimer { timer_id, duration_ms } => {
             let data = json!({ "timerId": timer_id, "durationMs": duration_ms });
             tx.append_event(id, "TIMER_STARTED", &data, now).await?;
-            tx.insert_timer(id, &timer_id, now + duration_ms.max(0)).await?;
+            tx.insert_timer(id, &timer_id, now.saturating_add(duration_ms.max(0)))
+                .await?;
         }
         Command::CancelTimer { timer_id } => {
             tx.delete_timer(id, &timer_id).await?;
@@ -282,7 +298,7 @@ async fn apply(
                 execution_id: id,
                 name: name.clone(),
                 status: PromiseStatus::Pending,
-                timeout_at: timeout_ms.map(|t| now + t.max(0)),
+                timeout_at: timeout_ms.map(|t| now.saturating_add(t.max(0))),
                 created_at: now,
             };
             tx.insert_promise(&promise).await?;
@@ -308,8 +324,19 @@ async fn apply(
             } else {
                 queue
             };
-            // The id is deterministic: a re-sent command creates no second child.
-            if tx.workflow(child_id).await?.is_none() {
+            // The id is deterministic: a re-sent command creates no second
+            // child; an id taken by any other execution refuses the submission.
+            let existing = tx.workflow(child_id).await?;
+            if existing
+                .as_ref()
+                .is_some_and(|c| c.org_id != workflow.org_id || c.parent_id != Some(id))
+            {
+                return Err(id_taken(
+                    "schedule_child_workflow.child_workflow_execution_id",
+                    child_id,
+                ));
+            }
+            if existing.is_none() {
                 let mut child = Workflow::pending(
                     child_id,
                     workflow.org_id,

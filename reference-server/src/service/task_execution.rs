@@ -26,18 +26,15 @@ impl Services {
         Ok(task)
     }
 
-    /// Records a task's result. Completing a task that already finished is
-    /// accepted and changes nothing (a late or repeated report).
+    /// Records a task's result: once per claim. Only a handed-out task
+    /// (running) takes a result; any other report is refused (see
+    /// [`not_held`]), except for a task whose workflow already ended.
     pub async fn complete_task(&self, org_id: Uuid, task_id: Uuid, output: Value) -> Result<()> {
         let now = now_ms();
         let mut tx = self.storage.begin().await?;
         let mut task = owned_task(&mut *tx, org_id, task_id).await?;
-        match task.status {
-            TaskStatus::Completed => return Ok(()),
-            TaskStatus::Failed => {
-                return Err(Error::FailedPrecondition(format!("task {task_id} already failed")));
-            }
-            TaskStatus::Pending | TaskStatus::Running => {}
+        if task.status != TaskStatus::Running {
+            return not_held(&mut *tx, &task).await;
         }
         task.status = TaskStatus::Completed;
         task.output = Some(output.clone());
@@ -58,12 +55,8 @@ impl Services {
         let now = now_ms();
         let mut tx = self.storage.begin().await?;
         let task = owned_task(&mut *tx, org_id, task_id).await?;
-        match task.status {
-            TaskStatus::Failed => return Ok(()),
-            TaskStatus::Completed => {
-                return Err(Error::FailedPrecondition(format!("task {task_id} already completed")));
-            }
-            TaskStatus::Pending | TaskStatus::Running => {}
+        if task.status != TaskStatus::Running {
+            return not_held(&mut *tx, &task).await;
         }
         fail_attempt(&mut *tx, task, error, now).await?;
         tx.commit().await?;
@@ -122,6 +115,13 @@ impl Services {
         Ok(count)
     }
 
+    /// The task, when it is the org's (NOT_FOUND otherwise, as for an
+    /// unknown id).
+    pub async fn owned_task(&self, org_id: Uuid, task_id: Uuid) -> Result<Task> {
+        let mut tx = self.storage.read().await?;
+        owned_task(&mut *tx, org_id, task_id).await
+    }
+
     pub async fn task_state(&self, org_id: Uuid, task_id: Uuid, key: &str) -> Result<Option<Value>> {
         let mut tx = self.storage.read().await?;
         owned_task(&mut *tx, org_id, task_id).await?;
@@ -174,6 +174,30 @@ async fn fail_attempt(tx: &mut dyn Tx, mut task: Task, error: String, now: i64) 
         wakeup::wake(tx, workflow_id, "TASK_FAILED", &data, now).await?;
     }
     Ok(())
+}
+
+/// The answer to a result for a task that is not handed out. There is no
+/// claim token in the protocol, so the first report of a claim wins and a
+/// second one (a worker whose lease expired and whose task was handed to
+/// another worker, or a repeat) is refused, never silently dropped. The
+/// one exception: a task whose workflow already ended (a `select` or
+/// timeout loser) answers OK, as the SDK expects (fact sheet 5.1).
+async fn not_held(tx: &mut dyn Tx, task: &Task) -> Result<()> {
+    if let Some(workflow_id) = task.workflow_execution_id {
+        if tx.workflow(workflow_id).await?.is_some_and(|w| w.status.is_terminal()) {
+            return Ok(());
+        }
+    }
+    let why = match task.status {
+        TaskStatus::Pending => "its lease expired and it waits to be handed out again",
+        TaskStatus::Completed => "a result was already recorded for it",
+        TaskStatus::Failed => "it already failed",
+        TaskStatus::Running => "it is running",
+    };
+    Err(Error::FailedPrecondition(format!(
+        "task execution {} is not held by this worker: {why}",
+        task.id
+    )))
 }
 
 async fn owned_task(tx: &mut dyn Tx, org_id: Uuid, id: Uuid) -> Result<Task> {

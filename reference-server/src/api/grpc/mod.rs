@@ -1,8 +1,10 @@
 //! gRPC: the four `flovyn.v1` services on one tonic server. Shared state,
-//! authentication (an interceptor puts the caller's [`Principal`] into the
-//! request), the single service-error → `Status` mapping, and decoding
-//! helpers. Proto types stay inside this module (`pb::…`).
+//! authentication and authorization (the [`guard`] layer puts the caller's
+//! [`Principal`] into the request), the single service-error → `Status`
+//! mapping, and decoding helpers. Proto types stay inside this module
+//! (`pb::…`).
 
+pub mod guard;
 pub mod task_execution;
 pub mod worker_lifecycle;
 pub mod workflow_dispatch;
@@ -10,7 +12,6 @@ pub mod workflow_query;
 
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
@@ -37,6 +38,7 @@ impl From<service::Error> for Status {
             service::Error::InvalidArgument(m) => Status::invalid_argument(m),
             service::Error::NotFound(m) => Status::not_found(m),
             service::Error::FailedPrecondition(m) => Status::failed_precondition(m),
+            service::Error::AlreadyExists(m) => Status::already_exists(m),
             service::Error::PermissionDenied(m) => Status::permission_denied(m),
             service::Error::ResourceExhausted(m) => Status::resource_exhausted(m),
             service::Error::Unimplemented(m) => Status::unimplemented(m),
@@ -106,39 +108,23 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    let interceptor = move |mut request: Request<()>| -> Result<Request<()>, Status> {
-        let header = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
-        let principal = auth
-            .authenticate(header)
-            .map_err(|e| Status::unauthenticated(e.to_string()))?;
-        request.extensions_mut().insert(principal);
-        Ok(request)
-    };
     // Transport limit above the payload limit, so that an oversized payload
     // gets the precise ResourceExhausted of `parse_json`.
     let limit = state.max_payload_bytes.saturating_mul(2).saturating_add(64 * 1024);
-    let dispatch = InterceptedService::new(
-        pb::workflow_dispatch_server::WorkflowDispatchServer::new(workflow_dispatch::WorkflowDispatchService::new(
-            state.clone(),
-        ))
-        .max_decoding_message_size(limit),
-        interceptor.clone(),
-    );
-    let tasks = InterceptedService::new(
+    let dispatch = pb::workflow_dispatch_server::WorkflowDispatchServer::new(
+        workflow_dispatch::WorkflowDispatchService::new(state.clone()),
+    )
+    .max_decoding_message_size(limit);
+    let tasks =
         pb::task_execution_server::TaskExecutionServer::new(task_execution::TaskExecutionService::new(state.clone()))
-            .max_decoding_message_size(limit),
-        interceptor.clone(),
-    );
-    let lifecycle = pb::worker_lifecycle_server::WorkerLifecycleServer::with_interceptor(
+            .max_decoding_message_size(limit);
+    let lifecycle = pb::worker_lifecycle_server::WorkerLifecycleServer::new(
         worker_lifecycle::WorkerLifecycleService::new(state.clone()),
-        interceptor.clone(),
     );
-    let query = pb::workflow_query_server::WorkflowQueryServer::with_interceptor(
-        workflow_query::WorkflowQueryService::new(state),
-        interceptor,
-    );
+    let query = pb::workflow_query_server::WorkflowQueryServer::new(workflow_query::WorkflowQueryService::new(state));
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
+        .layer(guard::GuardLayer::new(auth))
         .add_service(dispatch)
         .add_service(tasks)
         .add_service(lifecycle)

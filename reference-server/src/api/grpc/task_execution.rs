@@ -6,6 +6,8 @@ use tonic::{Request, Response, Status};
 use super::pb;
 use super::pb::task_execution_server::TaskExecution;
 use super::{org_of, parse_json, parse_uuid, principal, to_bytes, GrpcState};
+use crate::log_text;
+use crate::service::client_duration;
 use crate::service::task_launcher::SubmitTask;
 
 pub struct TaskExecutionService {
@@ -45,7 +47,7 @@ impl TaskExecution for TaskExecutionService {
                 kind: req.kind,
                 queue: req.queue,
                 max_retries: (req.max_retries != 0).then_some(req.max_retries),
-                timeout_ms: (req.timeout_ms > 0).then_some(req.timeout_ms),
+                timeout_ms: Some(client_duration("timeout_ms", req.timeout_ms)?).filter(|t| *t > 0),
                 idempotency_key: req.idempotency_key.filter(|k| !k.is_empty()),
             })
             .await?;
@@ -92,9 +94,10 @@ impl TaskExecution for TaskExecutionService {
     }
 
     async fn report_progress(&self, request: Request<pb::ReportProgressRequest>) -> Result<Response<()>, Status> {
-        principal(&request)?;
+        let principal = principal(&request)?;
         let req = request.get_ref();
-        parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        let id = parse_uuid(&req.task_execution_id, "task_execution_id")?;
+        self.state.services.owned_task(principal.org_id, id).await?;
         if !(0.0..=1.0).contains(&req.progress) {
             return Err(Status::invalid_argument(format!(
                 "progress must be within 0..=1, got {}",
@@ -119,10 +122,17 @@ impl TaskExecution for TaskExecutionService {
     }
 
     async fn log_message(&self, request: Request<pb::LogMessageRequest>) -> Result<Response<()>, Status> {
-        principal(&request)?;
+        let principal = principal(&request)?;
         let req = request.get_ref();
         let task = parse_uuid(&req.task_execution_id, "task_execution_id")?;
-        tracing::info!(%task, level = %req.level, message = %req.message, "task log");
+        self.state.services.owned_task(principal.org_id, task).await?;
+        // The worker's text as fields, never as log lines of its own.
+        tracing::info!(
+            %task,
+            task_level = %log_text::escaped(&req.level, log_text::LEVEL_CAP),
+            task_message = %log_text::escaped(&req.message, log_text::MESSAGE_CAP),
+            "task log"
+        );
         Ok(Response::new(()))
     }
 
@@ -187,8 +197,9 @@ impl TaskExecution for TaskExecutionService {
         &self,
         request: Request<pb::StreamTaskDataRequest>,
     ) -> Result<Response<pb::StreamTaskDataResponse>, Status> {
-        principal(&request)?;
-        parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        let principal = principal(&request)?;
+        let id = parse_uuid(&request.get_ref().task_execution_id, "task_execution_id")?;
+        self.state.services.owned_task(principal.org_id, id).await?;
         Ok(Response::new(pb::StreamTaskDataResponse { acknowledged: true }))
     }
 }

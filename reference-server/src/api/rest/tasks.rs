@@ -9,6 +9,8 @@ use axum::Json;
 use serde_json::Value;
 
 use super::{created, idempotency_key, parse_body, ApiError, AppState};
+use crate::auth::Principal;
+use crate::service::client_duration;
 use crate::service::task_launcher::SubmitTask;
 
 pub async fn create(
@@ -16,9 +18,9 @@ pub async fn create(
     Path(kind): Path<String>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
+    principal: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let principal = state.authenticate(&headers)?;
     let input = parse_body(&body)?;
     let number = |name: &str| -> Result<Option<i64>, ApiError> {
         params
@@ -36,7 +38,9 @@ pub async fn create(
         ),
         None => None,
     };
-    let timeout_ms = number("timeoutMs")?;
+    let timeout_ms = number("timeoutMs")?
+        .map(|ms| client_duration("timeoutMs", ms))
+        .transpose()?;
     let submitted = state
         .services
         .submit_task(SubmitTask {

@@ -12,7 +12,6 @@ mod queries;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,7 +66,8 @@ pub struct SqliteStorage {
 impl SqliteStorage {
     /// Opens (creating if needed) the database file and migrates it.
     pub async fn open(path: &Path) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        let options = SqliteConnectOptions::new()
+            .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // Commits are flushed by the `Syncer`, checkpoints by the writer.
@@ -76,7 +76,9 @@ impl SqliteStorage {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .statement_cache_capacity(STATEMENT_CACHE);
-        let mut conn = SqliteConnection::connect_with(&options).await?;
+        let mut conn = SqliteConnection::connect_with(&options)
+            .await
+            .map_err(|e| Error::Database(format!("cannot open SQLite database {}: {e}", path.display())))?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&mut conn)
             .await

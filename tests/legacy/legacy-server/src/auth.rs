@@ -1,10 +1,11 @@
 //! Bearer-token authentication shared by gRPC and REST: the static API keys
 //! of the configuration, compared in constant time. Tokens are never
-//! logged.
+//! logged. What an authenticated principal may call is `permissions.rs`.
 
 use uuid::Uuid;
 
 use crate::config::Config;
+pub use crate::permissions::{PrincipalKind, Role};
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,12 +13,19 @@ pub struct Principal {
     pub org_id: Uuid,
     pub kind: PrincipalKind,
     pub id: String,
+    /// A user's role (workers have none).
+    pub role: Option<Role>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrincipalKind {
-    Worker,
-    User,
+impl Principal {
+    /// May this principal call `endpoint` of `table` ([`crate::permissions`])?
+    pub fn may_call(
+        &self,
+        table: &[(&str, crate::permissions::Allowed)],
+        endpoint: &str,
+    ) -> Result<(), crate::permissions::Denied> {
+        crate::permissions::check(table, endpoint, self.kind, self.role)
+    }
 }
 
 /// Why a request is not authenticated.
@@ -48,15 +56,11 @@ impl Authenticator {
             .keys
             .iter()
             .map(|k| {
-                let kind = if k.principal_type.eq_ignore_ascii_case("worker") {
-                    PrincipalKind::Worker
-                } else {
-                    PrincipalKind::User
-                };
                 let principal = Principal {
                     org_id: k.org_id,
-                    kind,
+                    kind: k.principal_type,
                     id: k.principal_id.clone(),
+                    role: k.role,
                 };
                 (k.key.as_bytes().to_vec(), principal)
             })
@@ -65,6 +69,7 @@ impl Authenticator {
             org_id: o.id,
             kind: PrincipalKind::User,
             id: "anonymous".into(),
+            role: Some(Role::Admin),
         });
         Authenticator {
             keys,
@@ -82,6 +87,9 @@ impl Authenticator {
         }
         let header = header.ok_or(AuthError::Missing)?;
         let token = header.strip_prefix("Bearer ").ok_or(AuthError::Malformed)?.trim();
+        if token.is_empty() {
+            return Err(AuthError::Malformed);
+        }
         // Compare against every key, whatever matches first: the time taken
         // does not depend on which key (or how much of one) matched.
         let mut found = None;
@@ -123,7 +131,7 @@ mod tests {
         config.auth.static_api_key.keys.push(ApiKeyConfig {
             key: "flovyn_wk_test_abc".into(),
             org_id: org,
-            principal_type: "Worker".into(),
+            principal_type: PrincipalKind::Worker,
             principal_id: "worker:test".into(),
             role: None,
         });
@@ -143,6 +151,8 @@ mod tests {
         let (auth, _) = auth();
         assert_eq!(auth.authenticate(None), Err(AuthError::Missing));
         assert_eq!(auth.authenticate(Some("flovyn_wk_test_abc")), Err(AuthError::Malformed));
+        assert_eq!(auth.authenticate(Some("Bearer ")), Err(AuthError::Malformed));
+        assert_eq!(auth.authenticate(Some("Bearer    ")), Err(AuthError::Malformed));
         assert_eq!(
             auth.authenticate(Some("Bearer flovyn_wk_test_abd")),
             Err(AuthError::Unknown)

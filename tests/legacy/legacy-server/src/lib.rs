@@ -11,6 +11,8 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod log_text;
+pub mod permissions;
 pub mod scheduler;
 pub mod service;
 pub mod storage;
@@ -50,13 +52,15 @@ pub struct RunningServer {
     pub grpc_addr: SocketAddr,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
+    /// How long in-flight requests may take once shutdown began.
+    grace: Duration,
 }
 
 impl RunningServer {
     /// Stops accepting, lets in-flight requests finish, stops the scheduler.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
         self.shutdown.cancel();
-        while self.tasks.join_next().await.is_some() {}
+        self.wait().await;
     }
 
     /// The token that stops the server when cancelled.
@@ -64,10 +68,32 @@ impl RunningServer {
         self.shutdown.clone()
     }
 
-    /// Waits until the server stops (after the token is cancelled).
+    /// Waits until the server stops (after the token is cancelled). Once
+    /// shutdown began, connections still open after the grace period (an
+    /// idle client can hold hyper's graceful shutdown indefinitely) are
+    /// closed: their requests were not answered, so nothing they sent was
+    /// acknowledged.
     pub async fn wait(mut self) {
-        while self.tasks.join_next().await.is_some() {}
+        tokio::select! {
+            _ = join_all(&mut self.tasks) => return,
+            _ = self.shutdown.cancelled() => {}
+        }
+        if tokio::time::timeout(self.grace, join_all(&mut self.tasks))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                grace_ms = self.grace.as_millis() as u64,
+                "connections still open after the grace period; closing them"
+            );
+            self.tasks.abort_all();
+            join_all(&mut self.tasks).await;
+        }
     }
+}
+
+async fn join_all(tasks: &mut JoinSet<()>) {
+    while tasks.join_next().await.is_some() {}
 }
 
 /// Opens the database, binds both listeners and starts serving.
@@ -78,9 +104,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         path: data_dir.display().to_string(),
         source,
     })?;
-    let storage: Arc<dyn Storage> = match &config.database.url {
-        Some(url) => Arc::new(PgStorage::connect(url).await?),
-        None => Arc::new(SqliteStorage::open(&data_dir.join("flovyn.db")).await?),
+    let storage: Arc<dyn Storage> = match config.database.backend(data_dir)? {
+        config::Backend::Postgres(url) => Arc::new(PgStorage::connect(&url).await?),
+        config::Backend::Sqlite(path) => Arc::new(SqliteStorage::open(&path).await?),
     };
     let mut tx = storage.begin().await?;
     for org in &config.orgs {
@@ -149,19 +175,16 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             .map(|o| (o.slug.clone(), o.id))
             .collect::<HashMap<_, _>>(),
         max_payload_bytes: config.server.max_payload_bytes,
+        body_timeout: Duration::from_secs(config.server.http_body_timeout_seconds),
     };
-    let token = shutdown.clone();
-    tasks.spawn(async move {
-        let stop = token.clone();
-        let app = api::rest::router(app_state);
-        if let Err(err) = axum::serve(http_listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-        {
-            tracing::error!(error = %err, "HTTP server failed");
-            token.cancel();
-        }
-    });
+    let app = api::rest::router(app_state);
+    let header_timeout = Duration::from_secs(config.server.http_header_timeout_seconds);
+    tasks.spawn(api::rest::serve::serve(
+        http_listener,
+        app,
+        shutdown.clone(),
+        header_timeout,
+    ));
     tasks.spawn(scheduler::run(services.clone(), shutdown.clone()));
 
     Ok(RunningServer {
@@ -169,6 +192,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         grpc_addr,
         shutdown,
         tasks,
+        grace: Duration::from_secs(config.server.shutdown_grace_seconds),
     })
 }
 

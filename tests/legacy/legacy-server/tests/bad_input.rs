@@ -178,7 +178,8 @@ async fn rest_errors_are_json_with_status() {
     let (status, body) = util::http(&s.http(), "POST", "/api/workflows/k", Some(&s.api_key), "{oops").await;
     assert_eq!(status, 400);
     assert!(body.contains("body is not valid JSON"), "{body}");
-    let (status, _) = util::http(
+    // Another org's slug answers as an unknown one: slugs cannot be probed.
+    let (status, other) = util::http(
         &s.http(),
         "GET",
         "/api/orgs/other/workflow-executions/x/events",
@@ -186,7 +187,17 @@ async fn rest_errors_are_json_with_status() {
         "",
     )
     .await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 404);
+    let (status, unknown) = util::http(
+        &s.http(),
+        "GET",
+        "/api/orgs/nobody/workflow-executions/x/events",
+        Some(&s.api_key),
+        "",
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(other.replace("other", "nobody"), unknown);
     let path = format!("/api/orgs/test/workflow-executions/{}", Uuid::new_v4());
     let (status, _) = util::http(&s.http(), "GET", &path, Some(&s.api_key), "").await;
     assert_eq!(status, 404);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reference_server::api::grpc::pb;
-use reference_server::config::{ApiKeyConfig, Config, OrgConfig};
+use reference_server::config::{ApiKeyConfig, Config, OrgConfig, PrincipalKind, Role};
 use reference_server::RunningServer;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -65,17 +65,17 @@ impl TestServer {
         let token = format!("flovyn_wk_test_{}", &Uuid::new_v4().to_string()[..16]);
         let other_token = format!("flovyn_wk_test_{}", &Uuid::new_v4().to_string()[..16]);
         let api_key = format!("flovyn_sk_test_{}", &Uuid::new_v4().to_string()[..16]);
-        for (key, org_id, kind) in [
-            (&token, org, "Worker"),
-            (&other_token, other_org, "Worker"),
-            (&api_key, org, "User"),
+        for (key, org_id, kind, role) in [
+            (&token, org, PrincipalKind::Worker, None),
+            (&other_token, other_org, PrincipalKind::Worker, None),
+            (&api_key, org, PrincipalKind::User, Some(Role::Admin)),
         ] {
             config.auth.static_api_key.keys.push(ApiKeyConfig {
                 key: key.clone(),
                 org_id,
-                principal_type: kind.into(),
-                principal_id: format!("{kind}:test"),
-                role: None,
+                principal_type: kind,
+                principal_id: format!("{kind:?}:test"),
+                role,
             });
         }
         config.database.url = reference_server::storage::postgres::test_database_url().await;
@@ -96,6 +96,11 @@ impl TestServer {
             api_key,
             channel,
         }
+    }
+
+    /// The gRPC channel, for raw calls.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
     }
 
     pub fn http(&self) -> String {

@@ -34,6 +34,8 @@ pub enum Error {
     #[error("{0}")]
     FailedPrecondition(String),
     #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
     PermissionDenied(String),
     #[error("{0}")]
     ResourceExhausted(String),
@@ -98,5 +100,21 @@ pub fn now_ms() -> i64 {
 
 /// `lease` from `now`, in epoch ms.
 fn lease_until(now: i64, lease: Duration) -> i64 {
-    now + lease.as_millis() as i64
+    now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The longest duration accepted from a client (timers, promise and task
+/// timeouts): 100 years. Longer ones are shortened to it, so that no
+/// deadline computed from one (here or in SQL) can overflow.
+pub const MAX_DURATION_MS: i64 = 100 * 365 * 24 * 3600 * 1000;
+
+/// A duration in ms sent by a client: negative is refused naming `field`,
+/// longer than [`MAX_DURATION_MS`] saturates to it.
+pub fn client_duration(field: &str, ms: i64) -> Result<i64> {
+    if ms < 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{field} must not be negative, got {ms}"
+        )));
+    }
+    Ok(ms.min(MAX_DURATION_MS))
 }

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 use super::pb::workflow_dispatch_server::WorkflowDispatch;
 use super::pb::{self, workflow_command::CommandData};
 use super::{org_of, parse_json, parse_uuid, principal, to_bytes, GrpcState};
+use crate::service::client_duration;
 use crate::service::commands::{Command, SubmitStatus};
 use crate::service::workflow_launcher::StartWorkflow;
 
@@ -52,7 +53,7 @@ impl WorkflowDispatchService {
                 input: self.json(&c.input, &field("schedule_task.input"))?,
                 kind: c.kind,
                 max_retries: c.max_retries,
-                timeout_ms: c.timeout_ms,
+                timeout_ms: duration(c.timeout_ms, &field("schedule_task.timeout_ms"))?,
                 queue: c.queue,
             },
             (pb::CommandType::CompleteWorkflow, Some(CommandData::CompleteWorkflow(c))) => Command::CompleteWorkflow {
@@ -70,8 +71,8 @@ impl WorkflowDispatchService {
                 Command::CancelWorkflow { reason: c.reason }
             }
             (pb::CommandType::StartTimer, Some(CommandData::StartTimer(c))) => Command::StartTimer {
+                duration_ms: client_duration(&field("start_timer.duration_ms"), c.duration_ms)?,
                 timer_id: c.timer_id,
-                duration_ms: c.duration_ms,
             },
             (pb::CommandType::CancelTimer, Some(CommandData::CancelTimer(c))) => {
                 Command::CancelTimer { timer_id: c.timer_id }
@@ -84,8 +85,8 @@ impl WorkflowDispatchService {
                     )));
                 }
                 Command::CreatePromise {
+                    timeout_ms: duration(c.timeout_ms, &field("create_promise.timeout_ms"))?,
                     name: c.promise_id,
-                    timeout_ms: c.timeout_ms,
                 }
             }
             (pb::CommandType::ResolvePromise, Some(CommandData::ResolvePromise(c))) => Command::ResolvePromise {
@@ -214,6 +215,20 @@ impl WorkflowDispatch for WorkflowDispatchService {
         if req.workflow_kind.is_empty() {
             return Err(Status::invalid_argument("workflow_kind is required"));
         }
+        // Validated, not linked: a child is started by its parent's
+        // SCHEDULE_CHILD_WORKFLOW, which records it in the parent's history.
+        if let Some(parent) = req.parent_workflow_execution_id.as_deref().filter(|p| !p.is_empty()) {
+            let field = "parent_workflow_execution_id";
+            let id = parse_uuid(parent, field)?;
+            self.state
+                .services
+                .workflow(org_id, id)
+                .await
+                .map_err(|e| match Status::from(e) {
+                    s if s.code() == tonic::Code::NotFound => Status::not_found(format!("{field}: {}", s.message())),
+                    s => s,
+                })?;
+        }
         let key_used = req.idempotency_key.is_some();
         let queue = req.queue.clone();
         let started = self
@@ -332,4 +347,9 @@ impl WorkflowDispatch for WorkflowDispatchService {
             rejected_count: 0,
         }))
     }
+}
+
+/// An optional client duration (`None` stays `None`).
+fn duration(ms: Option<i64>, field: &str) -> Result<Option<i64>, Status> {
+    Ok(ms.map(|ms| client_duration(field, ms)).transpose()?)
 }

@@ -1,17 +1,24 @@
 //! REST (axum): health, workflow trigger and reads, standalone tasks.
 //! JSON in and out; errors are `{"error": "..."}` with the status code
-//! decided in one place ([`ApiError`]). Same API keys as gRPC.
+//! decided in one place ([`ApiError`]). Same API keys as gRPC; one
+//! middleware ([`guard`]) authenticates every route but health and checks
+//! it against the permission table (`permissions::REST`); handlers take the
+//! caller as a [`Principal`] argument.
 
+pub mod limits;
 pub mod promises;
 pub mod schedules;
+pub mod serve;
 pub mod tasks;
 pub mod workflows;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -20,6 +27,7 @@ use uuid::Uuid;
 
 use crate::api::grpc::WorkerNotifier;
 use crate::auth::{Authenticator, Principal};
+use crate::permissions::{self, Denied};
 use crate::service::{self, Services};
 
 /// State shared by the REST handlers.
@@ -31,13 +39,14 @@ pub struct AppState {
     /// Org slug → org id, from the configuration.
     pub org_slugs: HashMap<String, Uuid>,
     pub max_payload_bytes: usize,
+    /// How long reading one request body may take.
+    pub body_timeout: std::time::Duration,
 }
 
 /// The router of every REST route.
 pub fn router(state: AppState) -> Router {
     let limit = state.max_payload_bytes;
     Router::new()
-        .route("/_/health", get(health))
         .route("/api/workflows/{kind}", post(workflows::trigger))
         .route("/api/orgs/{org}/workflow-executions/{id}", get(workflows::execution))
         .route(
@@ -51,8 +60,52 @@ pub fn router(state: AppState) -> Router {
         .route("/api/schedules/{id}", delete(schedules::delete))
         .route("/api/schedules/{id}/pause", post(schedules::pause))
         .route("/api/schedules/{id}/resume", post(schedules::resume))
+        // Every route above, and only those: health stays public. The guard
+        // runs first, so an unauthenticated body is never read.
+        .route_layer(axum::middleware::from_fn_with_state(
+            limits::BodyLimits {
+                max_bytes: limit,
+                read_timeout: state.body_timeout,
+            },
+            limits::bounded_body,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .route("/_/health", get(health))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// Authenticates the caller and checks the route against the permission
+/// table, before the handler (and before its body is read).
+async fn guard(State(state): State<AppState>, matched: MatchedPath, mut request: Request, next: Next) -> Response {
+    let header = request.headers().get("authorization").and_then(|v| v.to_str().ok());
+    let principal = match state.auth.authenticate(header) {
+        Ok(principal) => principal,
+        Err(e) => return ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()).into_response(),
+    };
+    let endpoint = format!("{} {}", request.method(), matched.as_str());
+    if let Err(denied) = principal.may_call(permissions::REST, &endpoint) {
+        let status = match denied {
+            Denied::Unlisted(_) => StatusCode::NOT_FOUND,
+            Denied::NotAllowed { .. } => StatusCode::FORBIDDEN,
+        };
+        return ApiError::new(status, denied.to_string()).into_response();
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// The caller, as the [`guard`] admitted it.
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "not authenticated"))
+    }
 }
 
 async fn health() -> Json<Value> {
@@ -80,7 +133,7 @@ impl From<service::Error> for ApiError {
         let status = match &err {
             service::Error::InvalidArgument(_) => StatusCode::BAD_REQUEST,
             service::Error::NotFound(_) => StatusCode::NOT_FOUND,
-            service::Error::FailedPrecondition(_) => StatusCode::CONFLICT,
+            service::Error::FailedPrecondition(_) | service::Error::AlreadyExists(_) => StatusCode::CONFLICT,
             service::Error::PermissionDenied(_) => StatusCode::FORBIDDEN,
             service::Error::ResourceExhausted(_) => StatusCode::PAYLOAD_TOO_LARGE,
             service::Error::Unimplemented(_) => StatusCode::NOT_IMPLEMENTED,
@@ -103,28 +156,15 @@ impl IntoResponse for ApiError {
 }
 
 impl AppState {
-    /// The caller, from `Authorization: Bearer <key>`.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
-        let header = headers.get("authorization").and_then(|v| v.to_str().ok());
-        self.auth
-            .authenticate(header)
-            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))
-    }
-
-    /// The org named by a path slug, which must be the caller's.
+    /// The org named by a path slug, which must be the caller's. Another
+    /// org's slug answers exactly as an unknown one (404), so that slugs
+    /// cannot be enumerated.
     pub fn org(&self, principal: &Principal, slug: &str) -> Result<Uuid, ApiError> {
-        let org = self
-            .org_slugs
+        self.org_slugs
             .get(slug)
             .copied()
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("org {slug:?} not found")))?;
-        if org != principal.org_id {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!("the key does not belong to org {slug:?}"),
-            ));
-        }
-        Ok(org)
+            .filter(|org| *org == principal.org_id)
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("org {slug:?} not found")))
     }
 }
 

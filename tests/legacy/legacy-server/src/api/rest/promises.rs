@@ -3,17 +3,17 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 
 use super::{parse_body, ApiError, AppState};
+use crate::auth::Principal;
 
 pub async fn resolve(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    principal: Principal,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let principal = state.authenticate(&headers)?;
     let value = parse_body(&body)?;
     state.services.resolve_promise(principal.org_id, &id, value).await?;
     state.notifier.notify_work_available(principal.org_id, "");
@@ -23,10 +23,9 @@ pub async fn resolve(
 pub async fn reject(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    principal: Principal,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let principal = state.authenticate(&headers)?;
     let body = parse_body(&body)?;
     let error = body
         .get("error")

@@ -2,11 +2,12 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::{parse_body, parse_id, rfc3339, ApiError, AppState};
+use crate::auth::Principal;
 use crate::service::schedules::NewSchedule;
 use crate::storage::Schedule;
 
@@ -38,10 +39,9 @@ fn string_field(body: &Value, name: &str, required: bool) -> Result<String, ApiE
 
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    principal: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let principal = state.authenticate(&headers)?;
     let body = parse_body(&body)?;
     if !body.is_object() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "body must be a JSON object"));
@@ -60,8 +60,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(to_json(&schedule))))
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let principal = state.authenticate(&headers)?;
+pub async fn list(State(state): State<AppState>, principal: Principal) -> Result<Json<Value>, ApiError> {
     let schedules = state.services.schedules(principal.org_id).await?;
     Ok(Json(Value::Array(schedules.iter().map(to_json).collect())))
 }
@@ -69,21 +68,20 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<J
 pub async fn pause(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    set_paused(state, id, headers, true).await
+    set_paused(state, id, principal, true).await
 }
 
 pub async fn resume(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    set_paused(state, id, headers, false).await
+    set_paused(state, id, principal, false).await
 }
 
-async fn set_paused(state: AppState, id: String, headers: HeaderMap, paused: bool) -> Result<Json<Value>, ApiError> {
-    let principal = state.authenticate(&headers)?;
+async fn set_paused(state: AppState, id: String, principal: Principal, paused: bool) -> Result<Json<Value>, ApiError> {
     let schedule = state
         .services
         .set_schedule_paused(principal.org_id, parse_id(&id)?, paused)
@@ -94,9 +92,8 @@ async fn set_paused(state: AppState, id: String, headers: HeaderMap, paused: boo
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    principal: Principal,
 ) -> Result<StatusCode, ApiError> {
-    let principal = state.authenticate(&headers)?;
     state.services.delete_schedule(principal.org_id, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,6 +10,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::{created, idempotency_key, parse_body, parse_id, rfc3339, ApiError, AppState};
+use crate::auth::Principal;
 use crate::service::workflow_launcher::StartWorkflow;
 
 pub async fn trigger(
@@ -17,9 +18,9 @@ pub async fn trigger(
     Path(kind): Path<String>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
+    principal: Principal,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let principal = state.authenticate(&headers)?;
     let input = parse_body(&body)?;
     let queue = params.get("queue").cloned().unwrap_or_default();
     let started = state
@@ -42,9 +43,8 @@ pub async fn trigger(
 pub async fn execution(
     State(state): State<AppState>,
     Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let principal = state.authenticate(&headers)?;
     let org_id = state.org(&principal, &org)?;
     let w = state.services.workflow(org_id, parse_id(&id)?).await?;
     Ok(Json(json!({
@@ -64,9 +64,8 @@ pub async fn execution(
 pub async fn events(
     State(state): State<AppState>,
     Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let principal = state.authenticate(&headers)?;
     let org_id = state.org(&principal, &org)?;
     let events = state.services.events(org_id, parse_id(&id)?).await?;
     let events: Vec<Value> = events

@@ -35,6 +35,7 @@ impl PgStorage {
         let options: PgConnectOptions = url
             .parse()
             .map_err(|e| Error::Database(format!("database URL {}: {e}", redact(url))))?;
+        probe(&options, url).await?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(10))
@@ -86,6 +87,39 @@ pub async fn test_database_url() -> Option<String> {
         .expect("FLOVYN_TEST_BACKEND=postgres needs FLOVYN_TEST_POSTGRES_URL (scripts/test.sh starts a server)");
     let schema = format!("t_{}", Uuid::new_v4().simple());
     Some(create_schema(&url, &schema).await.unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// How long the first connection may take before start-up gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One direct connection before the pool: the pool only reports that it
+/// timed out, a connection says why it failed (refused, authentication,
+/// missing database), within [`CONNECT_TIMEOUT`].
+async fn probe(options: &PgConnectOptions, url: &str) -> Result<()> {
+    let at = format!("{}:{}", options.get_host(), options.get_port());
+    let failed = |cause: String| Error::Database(format!("cannot connect to {}: {cause}", redact(url)));
+    let connection = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options))
+        .await
+        .map_err(|_| failed(format!("no answer from {at} within {} s", CONNECT_TIMEOUT.as_secs())))?;
+    match connection {
+        Ok(connection) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Err(sqlx::Error::Io(e)) => Err(failed(format!("{at}: {e}"))),
+        Err(sqlx::Error::Database(e)) => {
+            let cause = match e.code().as_deref() {
+                Some("28P01" | "28000") => format!("authentication failed for user {:?}", options.get_username()),
+                Some("3D000") => format!(
+                    "database {:?} does not exist",
+                    options.get_database().unwrap_or_default()
+                ),
+                _ => e.to_string(),
+            };
+            Err(failed(format!("{cause} ({e})")))
+        }
+        Err(e) => Err(failed(e.to_string())),
+    }
 }
 
 /// The URL without its password, for messages.
