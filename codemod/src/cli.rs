@@ -15,10 +15,7 @@ use codemod::{report, CargoMode, Config, Mode, RpcMode};
 #[command(
     name = "codemod",
     version,
-    after_help = "Exit codes: 0 done, 1 edits pending (--check), 2 usage or I/O error, \
-3 some files could not be parsed, 4 the --verify command failed (files restored), \
-5 the migrated tree does not build (nothing written; the diagnostics are listed), \
-130/143 interrupted by SIGINT/SIGTERM (files restored)."
+    after_help = codemod::exit::help()
 )]
 pub struct Args {
     /// Files or folders to process.
@@ -165,7 +162,9 @@ impl Args {
             (_, true) => CargoMode::Off,
             _ => CargoMode::Auto,
         };
-        config.progress = std::io::stderr().is_terminal();
+        if std::io::stderr().is_terminal() {
+            config.progress = Some(std::sync::Arc::new(ProgressBar::default()));
+        }
         config
     }
 }
@@ -196,8 +195,41 @@ pub fn main_with_args(args: &Args) -> anyhow::Result<u8> {
         }
     };
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(codemod::exit::DONE),
         other => other?,
     }
     Ok(outcome.exit_code())
+}
+
+/// The progress bar on stderr, for trees large enough to wait on.
+#[derive(Debug, Default)]
+struct ProgressBar(std::sync::OnceLock<indicatif::ProgressBar>);
+
+impl codemod::Progress for ProgressBar {
+    fn start(&self, total: usize) {
+        const MIN_FILES: usize = 300;
+        let bar = if total < MIN_FILES {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let target = indicatif::ProgressDrawTarget::stderr();
+            let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), target);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files scanned") {
+                bar.set_style(style);
+            }
+            bar
+        };
+        let _ = self.0.set(bar);
+    }
+
+    fn advance(&self) {
+        if let Some(bar) = self.0.get() {
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.0.get() {
+            bar.finish_and_clear();
+        }
+    }
 }

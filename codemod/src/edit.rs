@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use crate::rules::RuleId;
+use crate::rule_id::RuleId;
 
 /// One part of a replacement text.
 #[derive(Debug, Clone, PartialEq, Eq)]

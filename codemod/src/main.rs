@@ -1,7 +1,5 @@
 //! The `codemod` binary: parse arguments, run, map the result to an exit
-//! code (0 done, 1 pending with --check, 2 usage or I/O error, 3 some files
-//! could not be parsed, 4 the --verify command failed, 5 the migrated tree
-//! does not build).
+//! code (the table is `codemod::exit`).
 
 mod cli;
 mod interactive;
@@ -18,14 +16,18 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(if err.use_stderr() {
+                codemod::exit::USAGE_OR_IO
+            } else {
+                codemod::exit::DONE
+            });
         }
     };
     match cli::main_with_args(&args) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("codemod: {err:#}");
-            ExitCode::from(2)
+            ExitCode::from(codemod::exit::USAGE_OR_IO)
         }
     }
 }

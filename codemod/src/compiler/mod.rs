@@ -341,7 +341,7 @@ fn retransform(tracked: &mut BTreeMap<PathBuf, Tracked>, facts: &Facts, options:
     tracked.par_iter_mut().for_each(|(_, state)| {
         let path = state.outcome.path.clone();
         let original = state.outcome.original.clone();
-        state.outcome = crate::process_rust(path, original, &symbols, options, &state.seeds);
+        state.outcome = crate::pipeline::process_rust(path, original, &symbols, options, &state.seeds);
     });
 }
 

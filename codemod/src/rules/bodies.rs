@@ -736,12 +736,7 @@ impl BodyWalker<'_, '_> {
             _ => self.ctx.symbols.removed_field_name(&name),
         };
         removed?;
-        let rule = if name == spec::CONFIG_FLAG {
-            RuleId::ConfigFlag
-        } else {
-            RuleId::RemovedField
-        };
-        Some((rule, name))
+        Some((RuleId::of_field(&name), name))
     }
 
     /// Links inside a call chain that only hand a removed value over
@@ -932,11 +927,7 @@ impl<'ast> Visit<'ast> for BodyWalker<'_, '_> {
                             .map(|t| t.cause().to_string())
                     })
             };
-            let rule = if name == spec::CONFIG_FLAG {
-                RuleId::ConfigFlag
-            } else {
-                RuleId::RemovedField
-            };
+            let rule = RuleId::of_field(&name);
             marks.push(cause.map(|c| (rule, c)));
         }
         let elements: Vec<Range<usize>> = s.fields.iter().map(span_range).collect();

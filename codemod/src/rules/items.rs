@@ -51,7 +51,7 @@ pub(super) fn walk_item(ctx: &mut FileCtx<'_>, item: &Item) {
                 .map(|field| {
                     let ident = field.ident.as_ref()?;
                     let cause = ctx.symbols.removed_field(&name, &ident.to_string())?;
-                    Some((field_rule(cause), cause.to_string()))
+                    Some((RuleId::of_field(cause), cause.to_string()))
                 })
                 .collect();
             let elements: Vec<_> = s.fields.iter().map(span_range).collect();
@@ -159,14 +159,6 @@ fn inner_edit(ctx: &FileCtx<'_>, body: &syn::Block) -> std::ops::Range<usize> {
         .map(span_range)
         .find(|r| ctx.out.edits.removes(r))
         .unwrap_or(0..0)
-}
-
-fn field_rule(cause: &str) -> RuleId {
-    if cause == spec::CONFIG_FLAG {
-        RuleId::ConfigFlag
-    } else {
-        RuleId::RemovedField
-    }
 }
 
 fn walk_impl(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl) {
