@@ -54,6 +54,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(mut config: Config) -> anyhow::Result<()> {
     let dev = config.ensure_dev_org()?;
+    let signalled = shutdown_signal().context("installing the SIGINT/SIGTERM handlers")?;
     let server = reference_server::start(config.clone())
         .await
         .context("starting the server")?;
@@ -76,7 +77,7 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
 
     let token = server.shutdown_token();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signalled.await;
         token.cancel();
         tracing::info!("shutting down");
     });
@@ -84,19 +85,26 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT or SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled: a signal that arrives right after the
+/// addresses are printed still shuts the server down gracefully.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler installs");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        Ok(async move {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }

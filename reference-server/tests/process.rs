@@ -19,7 +19,7 @@ pub fn server_binary() -> PathBuf {
 
 /// The `[database]` section of the test backend (none for SQLite).
 pub async fn database_section() -> String {
-    match reference_server::storage::postgres::test_database_url().await {
+    match reference_server::testing::test_database_url().await {
         Some(url) => format!("\n[database]\nurl = {url:?}\n"),
         None => String::new(),
     }

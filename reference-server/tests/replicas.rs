@@ -129,7 +129,7 @@ async fn workers(replica: &Process, org: Uuid, runs: &Runs, n: usize) -> Vec<Wor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_the_work_and_survive_losing_one() {
-    let database = reference_server::storage::postgres::test_database_url()
+    let database = reference_server::testing::test_database_url()
         .await
         .expect("this test needs PostgreSQL: run it with FLOVYN_TEST_BACKEND=postgres (scripts/test.sh does)");
     let dir = tempfile::tempdir().unwrap();

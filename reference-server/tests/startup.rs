@@ -142,7 +142,7 @@ fn the_database_url_scheme_chooses_the_backend() {
 /// a wrong password and a missing database are told apart.
 #[tokio::test]
 async fn postgres_failures_say_what_failed() {
-    if reference_server::storage::postgres::test_database_url().await.is_none() {
+    if reference_server::testing::test_database_url().await.is_none() {
         return; // SQLite phase: the PostgreSQL phase of the test command runs it.
     }
     let url = std::env::var("FLOVYN_TEST_POSTGRES_URL").unwrap();

@@ -78,7 +78,7 @@ impl TestServer {
                 role,
             });
         }
-        config.database.url = reference_server::storage::postgres::test_database_url().await;
+        config.database.url = reference_server::testing::test_database_url().await;
         tune(&mut config);
         let server = reference_server::start(config).await.unwrap();
         let channel = Channel::from_shared(format!("http://{}", server.grpc_addr))

@@ -54,7 +54,7 @@ impl Env {
                 role,
             });
         }
-        config.database.url = reference_server::storage::postgres::test_database_url().await;
+        config.database.url = reference_server::testing::test_database_url().await;
         tune(&mut config);
         let server = reference_server::start(config).await.unwrap();
         Env {

@@ -5,6 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::commands::{Command, SubmitStatus};
+use super::events;
 use super::{lease_until, now_ms, promise_resolver, wakeup, workflow_launcher, Error, Result, Services};
 use crate::storage::{Event, Promise, PromiseStatus, Task, Tx, Work, Workflow, WorkflowStatus};
 
@@ -107,9 +108,9 @@ impl Services {
             match status {
                 SubmitStatus::Completed | SubmitStatus::Failed | SubmitStatus::Cancelled => {
                     let (new_status, event) = match status {
-                        SubmitStatus::Completed => (WorkflowStatus::Completed, "WORKFLOW_COMPLETED"),
-                        SubmitStatus::Failed => (WorkflowStatus::Failed, "WORKFLOW_EXECUTION_FAILED"),
-                        _ => (WorkflowStatus::Cancelled, "WORKFLOW_CANCELLED"),
+                        SubmitStatus::Completed => (WorkflowStatus::Completed, events::WORKFLOW_COMPLETED),
+                        SubmitStatus::Failed => (WorkflowStatus::Failed, events::WORKFLOW_EXECUTION_FAILED),
+                        _ => (WorkflowStatus::Cancelled, events::WORKFLOW_CANCELLED),
                     };
                     tx.append_event(execution_id, event, &json!({}), now).await?;
                     finish(&mut *tx, &mut workflow, new_status, now).await?;
@@ -163,14 +164,15 @@ pub(crate) async fn finish(tx: &mut dyn Tx, workflow: &mut Workflow, status: Wor
         let (event, data) = if status == WorkflowStatus::Completed {
             let output = workflow.output.clone().unwrap_or(serde_json::Value::Null);
             let data = json!({ "childExecutionName": name, "childWorkflowExecutionId": workflow.id, "output": output });
-            ("CHILD_WORKFLOW_COMPLETED", data)
+            (events::CHILD_WORKFLOW_COMPLETED, data)
         } else {
             let error = workflow.error.clone().unwrap_or_else(|| status.as_str().to_string());
             let data = json!({
                 "childExecutionName": name, "childWorkflowExecutionId": workflow.id,
+                // Lower-case `w`: the spelling the SDK reads for this event.
                 "childworkflowExecutionId": workflow.id, "error": error,
             });
-            ("CHILD_WORKFLOW_FAILED", data)
+            (events::CHILD_WORKFLOW_FAILED, data)
         };
         wakeup::wake(tx, parent, event, &data, now).await?;
     }
@@ -199,16 +201,16 @@ async fn apply(
     match command {
         Command::RecordOperation { name, result } => {
             let data = json!({ "operationName": name, "result": result });
-            tx.append_event(id, "OPERATION_COMPLETED", &data, now).await?;
+            tx.append_event(id, events::OPERATION_COMPLETED, &data, now).await?;
         }
         Command::SetState { key, value } => {
             tx.set_state(id, &key, &value).await?;
-            tx.append_event(id, "STATE_SET", &json!({ "key": key, "value": value }), now)
+            tx.append_event(id, events::STATE_SET, &json!({ "key": key, "value": value }), now)
                 .await?;
         }
         Command::ClearState { key } => {
             tx.clear_state(id, &key).await?;
-            tx.append_event(id, "STATE_CLEARED", &json!({ "key": key }), now)
+            tx.append_event(id, events::STATE_CLEARED, &json!({ "key": key }), now)
                 .await?;
         }
         Command::ScheduleTask {
@@ -249,10 +251,10 @@ async fn apply(
                 "kind": kind, "taskType": kind, "taskExecutionId": task_id, "input": input,
                 "queue": queue, "maxRetries": max_retries,
             });
-            tx.append_event(id, "TASK_SCHEDULED", &data, now).await?;
+            tx.append_event(id, events::TASK_SCHEDULED, &data, now).await?;
         }
         Command::CompleteWorkflow { output } => {
-            tx.append_event(id, "WORKFLOW_COMPLETED", &json!({ "output": output }), now)
+            tx.append_event(id, events::WORKFLOW_COMPLETED, &json!({ "output": output }), now)
                 .await?;
             workflow.output = Some(output);
             finish(tx, workflow, WorkflowStatus::Completed, now).await?;
@@ -263,32 +265,33 @@ async fn apply(
             failure_type,
         } => {
             let data = json!({ "error": error, "stackTrace": stack_trace, "failureType": failure_type });
-            tx.append_event(id, "WORKFLOW_EXECUTION_FAILED", &data, now).await?;
+            tx.append_event(id, events::WORKFLOW_EXECUTION_FAILED, &data, now)
+                .await?;
             // Lets `start_workflow_and_wait` return the error (fact sheet 8.2).
-            tx.append_event(id, "WORKFLOW_FAILED", &json!({ "error": error }), now)
+            tx.append_event(id, events::WORKFLOW_FAILED, &json!({ "error": error }), now)
                 .await?;
             workflow.error = Some(error);
             finish(tx, workflow, WorkflowStatus::Failed, now).await?;
         }
         Command::SuspendWorkflow { reason } => {
-            tx.append_event(id, "WORKFLOW_SUSPENDED", &json!({ "reason": reason }), now)
+            tx.append_event(id, events::WORKFLOW_SUSPENDED, &json!({ "reason": reason }), now)
                 .await?;
         }
         Command::CancelWorkflow { reason } => {
-            tx.append_event(id, "WORKFLOW_CANCELLED", &json!({ "reason": reason }), now)
+            tx.append_event(id, events::WORKFLOW_CANCELLED, &json!({ "reason": reason }), now)
                 .await?;
             workflow.error = Some(reason);
             finish(tx, workflow, WorkflowStatus::Cancelled, now).await?;
         }
         Command::StartTimer { timer_id, duration_ms } => {
             let data = json!({ "timerId": timer_id, "durationMs": duration_ms });
-            tx.append_event(id, "TIMER_STARTED", &data, now).await?;
+            tx.append_event(id, events::TIMER_STARTED, &data, now).await?;
             tx.insert_timer(id, &timer_id, now.saturating_add(duration_ms.max(0)))
                 .await?;
         }
         Command::CancelTimer { timer_id } => {
             tx.delete_timer(id, &timer_id).await?;
-            tx.append_event(id, "TIMER_CANCELLED", &json!({ "timerId": timer_id }), now)
+            tx.append_event(id, events::TIMER_CANCELLED, &json!({ "timerId": timer_id }), now)
                 .await?;
         }
         Command::CreatePromise { name, timeout_ms } => {
@@ -306,7 +309,7 @@ async fn apply(
             if let Some(t) = timeout_ms {
                 data["timeoutMs"] = json!(t);
             }
-            tx.append_event(id, "PROMISE_CREATED", &data, now).await?;
+            tx.append_event(id, events::PROMISE_CREATED, &data, now).await?;
         }
         Command::ResolvePromise { promise_id, value } => {
             let promise = promise_resolver::find(tx, workflow.org_id, &promise_id).await?;
@@ -355,12 +358,13 @@ async fn apply(
                 "childWorkflowExecutionId": child_id, "childWorkflowExecutionName": name,
                 "workflowKind": kind, "input": input,
             });
-            tx.append_event(id, "CHILD_WORKFLOW_INITIATED", &data, now).await?;
+            tx.append_event(id, events::CHILD_WORKFLOW_INITIATED, &data, now)
+                .await?;
         }
         Command::RequestCancelChildWorkflow { child_id, reason } => {
             if let Some(mut child) = tx.workflow(child_id).await? {
                 if child.parent_id == Some(id) && !child.status.is_terminal() {
-                    tx.append_event(child_id, "WORKFLOW_CANCELLED", &json!({ "reason": reason }), now)
+                    tx.append_event(child_id, events::WORKFLOW_CANCELLED, &json!({ "reason": reason }), now)
                         .await?;
                     child.error = Some(format!("cancelled: {reason}"));
                     finish(tx, &mut child, WorkflowStatus::Cancelled, now).await?;

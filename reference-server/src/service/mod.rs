@@ -6,10 +6,11 @@
 //! pollable in storage (status `PENDING`), and the next poll of its
 //! (org, queue) claims it. Nothing is pushed to workers.
 
+pub mod alarm;
 pub mod commands;
 pub mod dispatch;
+pub mod events;
 pub mod promise_resolver;
-pub mod schedule;
 pub mod schedules;
 pub mod task_execution;
 pub mod task_launcher;
@@ -74,7 +75,7 @@ pub struct Services {
     pub settings: Arc<Settings>,
     /// Told about every new due instant (timers, leases) so the scheduler
     /// wakes in time.
-    pub alarm: Arc<schedule::Alarm>,
+    pub alarm: Arc<alarm::Alarm>,
 }
 
 impl Services {
@@ -82,7 +83,7 @@ impl Services {
         Services {
             storage,
             settings: Arc::new(settings),
-            alarm: Arc::new(schedule::Alarm::default()),
+            alarm: Arc::new(alarm::Alarm::default()),
         }
     }
 }

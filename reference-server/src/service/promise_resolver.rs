@@ -9,6 +9,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::events;
 use super::{now_ms, wakeup, Error, Result, Services};
 use crate::storage::{Promise, PromiseStatus, Tx};
 
@@ -80,17 +81,17 @@ pub(crate) async fn settle(tx: &mut dyn Tx, promise: &Promise, outcome: Outcome,
     let (status, event, data) = match outcome {
         Outcome::Resolved(value) => (
             PromiseStatus::Resolved,
-            "PROMISE_RESOLVED",
+            events::PROMISE_RESOLVED,
             json!({ "promiseId": id, "promiseName": promise.name, "value": value }),
         ),
         Outcome::Rejected(error) => (
             PromiseStatus::Rejected,
-            "PROMISE_REJECTED",
+            events::PROMISE_REJECTED,
             json!({ "promiseId": id, "promiseName": promise.name, "error": error }),
         ),
         Outcome::TimedOut => (
             PromiseStatus::TimedOut,
-            "PROMISE_TIMEOUT",
+            events::PROMISE_TIMEOUT,
             json!({ "promiseId": id, "promiseName": promise.name }),
         ),
     };

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::events;
 use super::{lease_until, now_ms, wakeup, Error, Result, Services};
 use crate::storage::{Task, TaskStatus, Tx, Work};
 
@@ -43,7 +44,7 @@ impl Services {
         tx.update_task(&task).await?;
         if let Some(workflow_id) = task.workflow_execution_id {
             let data = json!({ "taskExecutionId": task_id, "result": output, "output": output });
-            wakeup::wake(&mut *tx, workflow_id, "TASK_COMPLETED", &data, now).await?;
+            wakeup::wake(&mut *tx, workflow_id, events::TASK_COMPLETED, &data, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -171,7 +172,7 @@ async fn fail_attempt(tx: &mut dyn Tx, mut task: Task, error: String, now: i64) 
     tx.update_task(&task).await?;
     if let Some(workflow_id) = task.workflow_execution_id {
         let data = json!({ "taskExecutionId": task.id, "error": error });
-        wakeup::wake(tx, workflow_id, "TASK_FAILED", &data, now).await?;
+        wakeup::wake(tx, workflow_id, events::TASK_FAILED, &data, now).await?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::events;
 use super::{now_ms, Error, Result, Services};
 use crate::storage::{Tx, Workflow};
 
@@ -43,7 +44,8 @@ pub(crate) async fn insert_started(tx: &mut dyn Tx, workflow: &Workflow, now: i6
     if let Some(parent) = workflow.parent_id {
         data["parentWorkflowExecutionId"] = json!(parent);
     }
-    tx.append_event(workflow.id, "WORKFLOW_STARTED", &data, now).await?;
+    tx.append_event(workflow.id, events::WORKFLOW_STARTED, &data, now)
+        .await?;
     Ok(())
 }
 

@@ -16,6 +16,8 @@ pub mod permissions;
 pub mod scheduler;
 pub mod service;
 pub mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::service::events;
 use crate::service::promise_resolver::{self, Outcome};
 use crate::service::{now_ms, wakeup, Result, Services};
 
@@ -82,7 +83,7 @@ async fn fire_due_timers(services: &Services) -> Result<usize> {
         wakeup::wake(
             &mut *tx,
             *execution_id,
-            "TIMER_FIRED",
+            events::TIMER_FIRED,
             &json!({ "timerId": timer_id }),
             now,
             &services.notifier,
