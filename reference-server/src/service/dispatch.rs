@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::commands::{Command, SubmitStatus};
 use super::events;
-use super::{lease_until, now_ms, promise_resolver, wakeup, workflow_launcher, Error, Result, Services};
-use crate::storage::{Event, Promise, PromiseStatus, Task, Tx, Work, Workflow, WorkflowStatus};
+use super::{effects, lease_until, now_ms, wakeup, Error, Result, Services};
+use crate::storage::{Event, Tx, Work, Workflow, WorkflowStatus};
 
 /// A workflow task handed to a poller.
 #[derive(Debug, Clone)]
@@ -179,12 +179,6 @@ pub(crate) async fn finish(tx: &mut dyn Tx, workflow: &mut Workflow, status: Wor
     Ok(())
 }
 
-/// An id a command names for new work that is already used by other work
-/// (of this org or another: the message is the same either way).
-fn id_taken(field: &str, id: Uuid) -> Error {
-    Error::AlreadyExists(format!("{field}: {id} is already in use; nothing was recorded"))
-}
-
 /// Applies one command: its history event and its side effect.
 async fn apply(
     tx: &mut dyn Tx,
@@ -197,182 +191,33 @@ async fn apply(
         // Commands after a terminal one have nothing to act on.
         return Ok(());
     }
-    let id = workflow.id;
     match command {
-        Command::RecordOperation { name, result } => {
-            let data = json!({ "operationName": name, "result": result });
-            tx.append_event(id, events::OPERATION_COMPLETED, &data, now).await?;
-        }
-        Command::SetState { key, value } => {
-            tx.set_state(id, &key, &value).await?;
-            tx.append_event(id, events::STATE_SET, &json!({ "key": key, "value": value }), now)
-                .await?;
-        }
-        Command::ClearState { key } => {
-            tx.clear_state(id, &key).await?;
-            tx.append_event(id, events::STATE_CLEARED, &json!({ "key": key }), now)
-                .await?;
-        }
-        Command::ScheduleTask {
-            task_id,
-            kind,
-            input,
-            max_retries,
-            timeout_ms,
-            queue,
-        } => {
-            let queue = queue
-                .filter(|q| !q.is_empty())
-                .unwrap_or_else(|| workflow.queue.clone());
-            let max_retries = max_retries.unwrap_or(default_retries);
-            let mut task = Task::pending(
-                task_id,
-                workflow.org_id,
-                kind.clone(),
-                queue.clone(),
-                input.clone(),
-                max_retries,
-                now,
-            );
-            task.workflow_execution_id = Some(id);
-            task.timeout_ms = timeout_ms.filter(|t| *t > 0);
-            // The id is deterministic: a re-sent command schedules nothing
-            // new. An id taken by anything else (another workflow's task,
-            // another org's) refuses the whole submission: no event may
-            // name work that does not exist.
-            match tx.task(task_id).await? {
-                Some(existing) if existing.org_id == workflow.org_id && existing.workflow_execution_id == Some(id) => {}
-                Some(_) => return Err(id_taken("schedule_task.task_execution_id", task_id)),
-                None => {
-                    tx.insert_task(&task).await?;
-                }
-            }
-            let data = json!({
-                "kind": kind, "taskType": kind, "taskExecutionId": task_id, "input": input,
-                "queue": queue, "maxRetries": max_retries,
-            });
-            tx.append_event(id, events::TASK_SCHEDULED, &data, now).await?;
-        }
-        Command::CompleteWorkflow { output } => {
-            tx.append_event(id, events::WORKFLOW_COMPLETED, &json!({ "output": output }), now)
-                .await?;
-            workflow.output = Some(output);
-            finish(tx, workflow, WorkflowStatus::Completed, now).await?;
-        }
+        Command::RecordOperation { name, result } => effects::record_operation(tx, workflow, name, result, now).await,
+        Command::SetState { key, value } => effects::set_state(tx, workflow, key, value, now).await,
+        Command::ClearState { key } => effects::clear_state(tx, workflow, key, now).await,
+        Command::ScheduleTask(command) => effects::schedule_task(tx, workflow, command, now, default_retries).await,
+        Command::CompleteWorkflow { output } => effects::complete_workflow(tx, workflow, output, now).await,
         Command::FailWorkflow {
             error,
             stack_trace,
             failure_type,
-        } => {
-            let data = json!({ "error": error, "stackTrace": stack_trace, "failureType": failure_type });
-            tx.append_event(id, events::WORKFLOW_EXECUTION_FAILED, &data, now)
-                .await?;
-            // Lets `start_workflow_and_wait` return the error (fact sheet 8.2).
-            tx.append_event(id, events::WORKFLOW_FAILED, &json!({ "error": error }), now)
-                .await?;
-            workflow.error = Some(error);
-            finish(tx, workflow, WorkflowStatus::Failed, now).await?;
-        }
-        Command::SuspendWorkflow { reason } => {
-            tx.append_event(id, events::WORKFLOW_SUSPENDED, &json!({ "reason": reason }), now)
-                .await?;
-        }
-        Command::CancelWorkflow { reason } => {
-            tx.append_event(id, events::WORKFLOW_CANCELLED, &json!({ "reason": reason }), now)
-                .await?;
-            workflow.error = Some(reason);
-            finish(tx, workflow, WorkflowStatus::Cancelled, now).await?;
-        }
+        } => effects::fail_workflow(tx, workflow, error, stack_trace, failure_type, now).await,
+        Command::SuspendWorkflow { reason } => effects::suspend_workflow(tx, workflow, reason, now).await,
+        Command::CancelWorkflow { reason } => effects::cancel_workflow(tx, workflow, reason, now).await,
         Command::StartTimer { timer_id, duration_ms } => {
-            let data = json!({ "timerId": timer_id, "durationMs": duration_ms });
-            tx.append_event(id, events::TIMER_STARTED, &data, now).await?;
-            tx.insert_timer(id, &timer_id, now.saturating_add(duration_ms.max(0)))
-                .await?;
+            effects::start_timer(tx, workflow, timer_id, duration_ms, now).await
         }
-        Command::CancelTimer { timer_id } => {
-            tx.delete_timer(id, &timer_id).await?;
-            tx.append_event(id, events::TIMER_CANCELLED, &json!({ "timerId": timer_id }), now)
-                .await?;
-        }
+        Command::CancelTimer { timer_id } => effects::cancel_timer(tx, workflow, timer_id, now).await,
         Command::CreatePromise { name, timeout_ms } => {
-            let promise = Promise {
-                id: Uuid::new_v4(),
-                org_id: workflow.org_id,
-                execution_id: id,
-                name: name.clone(),
-                status: PromiseStatus::Pending,
-                timeout_at: timeout_ms.map(|t| now.saturating_add(t.max(0))),
-                created_at: now,
-            };
-            tx.insert_promise(&promise).await?;
-            let mut data = json!({ "promiseName": name, "promiseId": promise.id.to_string() });
-            if let Some(t) = timeout_ms {
-                data["timeoutMs"] = json!(t);
-            }
-            tx.append_event(id, events::PROMISE_CREATED, &data, now).await?;
+            effects::create_promise(tx, workflow, name, timeout_ms, now).await
         }
         Command::ResolvePromise { promise_id, value } => {
-            let promise = promise_resolver::find(tx, workflow.org_id, &promise_id).await?;
-            promise_resolver::settle(tx, &promise, promise_resolver::Outcome::Resolved(value), now).await?;
+            effects::resolve_promise(tx, workflow, promise_id, value, now).await
         }
-        Command::ScheduleChildWorkflow {
-            name,
-            kind,
-            child_id,
-            input,
-            queue,
-        } => {
-            let queue = if queue.is_empty() {
-                workflow.queue.clone()
-            } else {
-                queue
-            };
-            // The id is deterministic: a re-sent command creates no second
-            // child; an id taken by any other execution refuses the submission.
-            let existing = tx.workflow(child_id).await?;
-            if existing
-                .as_ref()
-                .is_some_and(|c| c.org_id != workflow.org_id || c.parent_id != Some(id))
-            {
-                return Err(id_taken(
-                    "schedule_child_workflow.child_workflow_execution_id",
-                    child_id,
-                ));
-            }
-            if existing.is_none() {
-                let mut child = Workflow::pending(
-                    child_id,
-                    workflow.org_id,
-                    kind.clone(),
-                    queue.clone(),
-                    input.clone(),
-                    now,
-                );
-                child.priority_ms = workflow.priority_ms;
-                child.parent_id = Some(id);
-                child.child_name = Some(name.clone());
-                workflow_launcher::insert_started(tx, &child, now).await?;
-            }
-            let data = json!({
-                "childExecutionName": name, "childWorkflowKind": kind, "childExecutionId": child_id,
-                "childWorkflowExecutionId": child_id, "childWorkflowExecutionName": name,
-                "workflowKind": kind, "input": input,
-            });
-            tx.append_event(id, events::CHILD_WORKFLOW_INITIATED, &data, now)
-                .await?;
-        }
+        Command::ScheduleChildWorkflow(command) => effects::schedule_child_workflow(tx, workflow, command, now).await,
         Command::RequestCancelChildWorkflow { child_id, reason } => {
-            if let Some(mut child) = tx.workflow(child_id).await? {
-                if child.parent_id == Some(id) && !child.status.is_terminal() {
-                    tx.append_event(child_id, events::WORKFLOW_CANCELLED, &json!({ "reason": reason }), now)
-                        .await?;
-                    child.error = Some(format!("cancelled: {reason}"));
-                    finish(tx, &mut child, WorkflowStatus::Cancelled, now).await?;
-                    tx.update_workflow(&child).await?;
-                }
-            }
+            effects::request_cancel_child_workflow(tx, workflow, child_id, reason, now).await
         }
-        Command::Unsupported(_) | Command::Ignored => {}
+        Command::Unsupported(_) | Command::Ignored => Ok(()),
     }
-    Ok(())
 }

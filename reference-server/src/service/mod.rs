@@ -9,6 +9,7 @@
 pub mod alarm;
 pub mod commands;
 pub mod dispatch;
+pub mod effects;
 pub mod events;
 pub mod promise_resolver;
 pub mod schedules;

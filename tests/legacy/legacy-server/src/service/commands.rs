@@ -17,14 +17,7 @@ pub enum Command {
     ClearState {
         key: String,
     },
-    ScheduleTask {
-        task_id: Uuid,
-        kind: String,
-        input: Value,
-        max_retries: Option<i32>,
-        timeout_ms: Option<i64>,
-        queue: Option<String>,
-    },
+    ScheduleTask(ScheduleTask),
     CompleteWorkflow {
         output: Value,
     },
@@ -52,13 +45,7 @@ pub enum Command {
         promise_id: String,
         value: Value,
     },
-    ScheduleChildWorkflow {
-        name: String,
-        kind: String,
-        child_id: Uuid,
-        input: Value,
-        queue: String,
-    },
+    ScheduleChildWorkflow(ScheduleChild),
     RequestCancelChildWorkflow {
         child_id: Uuid,
         reason: String,
@@ -71,6 +58,27 @@ pub enum Command {
     Unsupported(&'static str),
     /// `COMMAND_TYPE_UNSPECIFIED`: ignored (fact sheet 4.4).
     Ignored,
+}
+
+/// `SCHEDULE_TASK`: a task of the workflow, with the id the SDK chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleTask {
+    pub task_id: Uuid,
+    pub kind: String,
+    pub input: Value,
+    pub max_retries: Option<i32>,
+    pub timeout_ms: Option<i64>,
+    pub queue: Option<String>,
+}
+
+/// `SCHEDULE_CHILD_WORKFLOW`: a child execution, with the id the SDK chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleChild {
+    pub name: String,
+    pub kind: String,
+    pub child_id: Uuid,
+    pub input: Value,
+    pub queue: String,
 }
 
 /// The outcome of a workflow task (the wire's `WorkflowStatus`).

@@ -9,7 +9,7 @@ use super::pb::workflow_dispatch_server::WorkflowDispatch;
 use super::pb::{self, workflow_command::CommandData};
 use super::{org_of, parse_json, parse_uuid, principal, to_bytes, GrpcState};
 use crate::service::client_duration;
-use crate::service::commands::{Command, SubmitStatus};
+use crate::service::commands::{Command, ScheduleChild, ScheduleTask, SubmitStatus};
 use crate::service::workflow_launcher::StartWorkflow;
 
 pub struct WorkflowDispatchService {
@@ -48,14 +48,16 @@ impl WorkflowDispatchService {
                 key: c.key,
             },
             (pb::CommandType::ClearState, Some(CommandData::ClearState(c))) => Command::ClearState { key: c.key },
-            (pb::CommandType::ScheduleTask, Some(CommandData::ScheduleTask(c))) => Command::ScheduleTask {
-                task_id: parse_uuid(&c.task_execution_id, &field("schedule_task.task_execution_id"))?,
-                input: self.json(&c.input, &field("schedule_task.input"))?,
-                kind: c.kind,
-                max_retries: c.max_retries,
-                timeout_ms: duration(c.timeout_ms, &field("schedule_task.timeout_ms"))?,
-                queue: c.queue,
-            },
+            (pb::CommandType::ScheduleTask, Some(CommandData::ScheduleTask(c))) => {
+                Command::ScheduleTask(ScheduleTask {
+                    task_id: parse_uuid(&c.task_execution_id, &field("schedule_task.task_execution_id"))?,
+                    input: self.json(&c.input, &field("schedule_task.input"))?,
+                    kind: c.kind,
+                    max_retries: c.max_retries,
+                    timeout_ms: duration(c.timeout_ms, &field("schedule_task.timeout_ms"))?,
+                    queue: c.queue,
+                })
+            }
             (pb::CommandType::CompleteWorkflow, Some(CommandData::CompleteWorkflow(c))) => Command::CompleteWorkflow {
                 output: self.json(&c.output, &field("complete_workflow.output"))?,
             },
@@ -100,7 +102,7 @@ impl WorkflowDispatchService {
                         field("schedule_child_workflow.workflow_kind")
                     ))
                 })?;
-                Command::ScheduleChildWorkflow {
+                Command::ScheduleChildWorkflow(ScheduleChild {
                     child_id: parse_uuid(
                         &c.child_workflow_execution_id,
                         &field("schedule_child_workflow.child_workflow_execution_id"),
@@ -109,7 +111,7 @@ impl WorkflowDispatchService {
                     name: c.child_execution_name,
                     kind,
                     queue: c.queue,
-                }
+                })
             }
             (pb::CommandType::RequestCancelChildWorkflow, Some(CommandData::RequestCancelChildWorkflow(c))) => {
                 Command::RequestCancelChildWorkflow {
