@@ -42,20 +42,18 @@ pub struct Guard<S> {
     auth: Arc<Authenticator>,
 }
 
-impl Guard<()> {
-    /// The principal a request may act as, or the status refusing it.
-    fn admit(auth: &Authenticator, path: &str, header: Option<&str>) -> Result<Principal, Status> {
-        let principal = auth
-            .authenticate(header)
-            .map_err(|e| Status::unauthenticated(e.to_string()))?;
-        principal
-            .may_call(permissions::GRPC, permissions::grpc_endpoint(path))
-            .map_err(|denied| match denied {
-                permissions::Denied::Unlisted(_) => Status::unimplemented(denied.to_string()),
-                permissions::Denied::NotAllowed { .. } => Status::permission_denied(denied.to_string()),
-            })?;
-        Ok(principal)
-    }
+/// The principal a request may act as, or the status refusing it.
+fn admit(auth: &Authenticator, path: &str, header: Option<&str>) -> Result<Principal, Status> {
+    let principal = auth
+        .authenticate(header)
+        .map_err(|e| Status::unauthenticated(e.to_string()))?;
+    principal
+        .may_call(permissions::GRPC, permissions::grpc_endpoint(path))
+        .map_err(|denied| match denied {
+            permissions::Denied::Unlisted(_) => Status::unimplemented(denied.to_string()),
+            permissions::Denied::NotAllowed { .. } => Status::permission_denied(denied.to_string()),
+        })?;
+    Ok(principal)
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -77,7 +75,7 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let header = request.headers().get("authorization").and_then(|v| v.to_str().ok());
-        match Guard::admit(&self.auth, request.uri().path(), header) {
+        match admit(&self.auth, request.uri().path(), header) {
             Ok(principal) => {
                 request.extensions_mut().insert(principal);
                 Box::pin(self.inner.call(request))

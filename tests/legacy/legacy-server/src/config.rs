@@ -293,7 +293,7 @@ impl Config {
             if key.key.is_empty() {
                 return invalid(format!("{entry}: key is empty"));
             }
-            if key.key.trim() != key.key || key.key.chars().any(char::is_whitespace) {
+            if key.key.chars().any(char::is_whitespace) {
                 return invalid(format!("{entry}: key has whitespace in it or around it"));
             }
             if let Some(j) = keys[..i].iter().position(|k| k.key == key.key) {
