@@ -6,9 +6,9 @@
 //! (`durability`). Reads that need no write go to a separate pool of
 //! connections and see durable data only.
 
+mod backend;
 mod durability;
 mod group_commit;
-mod queries;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,16 +24,8 @@ use uuid::Uuid;
 
 use self::durability::{Syncer, CHECKPOINT_SQL};
 use self::group_commit::{SqliteTx, Writer};
+use super::queries::ready_probe;
 use super::{Error, Result, Storage, Tx, Work};
-
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::RowNotFound => Error::NotFound,
-            other => Error::Database(other.to_string()),
-        }
-    }
-}
 
 /// (work, org, queue) of a cached "nothing ready" answer.
 type ReadyKey = (Work, Uuid, String);
@@ -127,13 +119,7 @@ impl Storage for SqliteStorage {
         if self.empty.lock().expect("not poisoned").get(&key) == Some(&generation) {
             return Ok(false);
         }
-        let sql = match work {
-            Work::Workflow => {
-                "SELECT 1 FROM workflow_executions WHERE org_id = ? AND queue = ? AND status = 'PENDING' LIMIT 1"
-            }
-            Work::Task => "SELECT 1 FROM tasks WHERE org_id = ? AND queue = ? AND status = 'PENDING' LIMIT 1",
-        };
-        let found: Option<i64> = sqlx::query_scalar(sql)
+        let found: Option<i64> = sqlx::query_scalar(ready_probe(work))
             .bind(org_id.to_string())
             .bind(queue)
             .fetch_optional(&self.reader)

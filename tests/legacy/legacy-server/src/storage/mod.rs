@@ -6,7 +6,9 @@
 //! in domain types only; SQL rows stay in the implementations.
 
 pub mod postgres;
+mod queries;
 mod rows;
+mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -26,6 +28,15 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => Error::NotFound,
+            other => Error::Database(other.to_string()),
+        }
+    }
+}
 
 /// A durable store; cheap to clone behind an `Arc`.
 #[async_trait]

@@ -2,11 +2,11 @@
 //! transaction per storage transaction, embedded migrations, runtime
 //! queries. Any number of server replicas can share one database: claims
 //! and the scheduler's due rows use `SELECT … FOR UPDATE SKIP LOCKED`
-//! (`queries`), so no item is handed out twice and nothing fires twice.
+//! (`backend`), so no item is handed out twice and nothing fires twice.
 //! A commit returns once PostgreSQL has made it durable
 //! (`synchronous_commit` as configured on the server, `on` by default).
 
-mod queries;
+mod backend;
 
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
 use uuid::Uuid;
 
+use super::queries::ready_probe;
 use super::{Error, Result, Storage, Tx, Work};
 
 /// Connections per replica: enough for the concurrent requests of a busy
@@ -130,13 +131,7 @@ impl Storage for PgStorage {
     /// Another replica may have committed work a moment ago: no local
     /// cache, one indexed read.
     async fn has_ready(&self, work: Work, org_id: Uuid, queue: &str) -> Result<bool> {
-        let sql = match work {
-            Work::Workflow => {
-                "SELECT 1::BIGINT FROM workflow_executions WHERE org_id = $1 AND queue = $2 AND status = 'PENDING' LIMIT 1"
-            }
-            Work::Task => "SELECT 1::BIGINT FROM tasks WHERE org_id = $1 AND queue = $2 AND status = 'PENDING' LIMIT 1",
-        };
-        let found: Option<i64> = sqlx::query_scalar(sql)
+        let found: Option<i64> = sqlx::query_scalar(ready_probe(work))
             .bind(org_id.to_string())
             .bind(queue)
             .fetch_optional(&self.pool)
@@ -157,16 +152,6 @@ pub(super) struct PgTx {
     tx: Transaction<'static, Postgres>,
     /// Rows read for a change are locked (`FOR UPDATE`); reads lock nothing.
     writing: bool,
-}
-
-impl PgTx {
-    fn lock(&self) -> &'static str {
-        if self.writing {
-            " FOR UPDATE"
-        } else {
-            ""
-        }
-    }
 }
 
 #[cfg(test)]

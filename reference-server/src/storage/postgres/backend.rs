@@ -1,0 +1,57 @@
+//! How the shared statements (`storage::queries`) run on PostgreSQL, and
+//! what makes them safe with several replicas on one database:
+//!
+//! - a claim picks its row with `FOR UPDATE SKIP LOCKED` inside the
+//!   `UPDATE`: two pollers, on one replica or two, never get the same item;
+//! - the scheduler's due rows (timers, promise timeouts, expired tasks,
+//!   schedules) are locked the same way, so that two replicas' schedulers
+//!   split them and none fires twice;
+//! - a single row read in a write transaction is locked (`FOR UPDATE`)
+//!   until commit, which serialises concurrent changes of one workflow,
+//!   task, promise or schedule.
+
+use async_trait::async_trait;
+use sqlx::Postgres;
+
+use super::PgTx;
+use crate::storage::sql::{arguments, Backend, Row, Stmt};
+use crate::storage::Result;
+
+#[async_trait]
+impl Backend for PgTx {
+    fn row_lock(&self) -> &'static str {
+        if self.writing {
+            " FOR UPDATE"
+        } else {
+            ""
+        }
+    }
+
+    fn skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
+
+    async fn execute(&mut self, Stmt { sql, args }: Stmt) -> Result<()> {
+        sqlx::query_with(&sql, arguments::<Postgres>(args)?)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn fetch_optional<R: Row>(&mut self, Stmt { sql, args }: Stmt) -> Result<Option<R>> {
+        Ok(sqlx::query_as_with(&sql, arguments::<Postgres>(args)?)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    async fn fetch_all<R: Row>(&mut self, Stmt { sql, args }: Stmt) -> Result<Vec<R>> {
+        Ok(sqlx::query_as_with(&sql, arguments::<Postgres>(args)?)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
