@@ -6,7 +6,8 @@
 //!
 //! Layout: [`config`] → [`storage`] (SQLite) → [`service`] (domain logic,
 //! no wire types) → [`api`] (gRPC and REST adapters); [`scheduler`] fires
-//! timers and reclaims expired leases. [`start`] runs it all.
+//! timers and reclaims expired leases. [`start`] runs it all;
+//! [`start_with_clock`] on a clock of the caller's (tests use a manual one).
 
 pub mod api;
 pub mod auth;
@@ -29,6 +30,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::service::clock::Clock;
 use crate::service::{Services, Settings};
 use crate::storage::postgres::PgStorage;
 use crate::storage::sqlite::SqliteStorage;
@@ -41,6 +43,10 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error("storage: {0}")]
     Storage(#[from] storage::Error),
+    /// A start-up step of the services (its storage failures read as the
+    /// variant above does).
+    #[error(transparent)]
+    Service(#[from] service::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot create data folder {path}: {source}")]
@@ -55,6 +61,7 @@ pub struct RunningServer {
     tasks: JoinSet<()>,
     /// How long in-flight requests may take once shutdown began.
     grace: Duration,
+    services: Services,
 }
 
 impl RunningServer {
@@ -62,6 +69,13 @@ impl RunningServer {
     pub async fn shutdown(self) {
         self.shutdown.cancel();
         self.wait().await;
+    }
+
+    /// Runs one scheduler pass now, as the background loop does when
+    /// something is due: after advancing a manual clock, a test calls this
+    /// to see at once what became due.
+    pub async fn tick(&self) -> service::Result<()> {
+        scheduler::pass(&self.services).await
     }
 
     /// The token that stops the server when cancelled.
@@ -99,6 +113,11 @@ async fn join_all(tasks: &mut JoinSet<()>) {
 
 /// Opens the database, binds both listeners and starts serving.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    start_with_clock(config, Clock::system()).await
+}
+
+/// [`start`], reading the time from `clock`.
+pub async fn start_with_clock(config: Config, clock: Clock) -> Result<RunningServer, StartError> {
     config.validate()?;
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
@@ -109,23 +128,22 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         config::Backend::Postgres(url) => Arc::new(PgStorage::connect(&url).await?),
         config::Backend::Sqlite(path) => Arc::new(SqliteStorage::open(&path).await?),
     };
-    let mut tx = storage.begin().await?;
-    for org in &config.orgs {
-        tx.upsert_org(&Org {
-            id: org.id,
-            name: org.name.clone(),
-            slug: org.slug.clone(),
-        })
-        .await?;
-    }
-    tx.commit().await?;
-
     let settings = Settings {
         workflow_lease: Duration::from_secs(config.server.workflow_lease_seconds),
         task_lease: Duration::from_secs(config.server.task_lease_seconds),
         ..Settings::default()
     };
-    let services = Services::new(storage, settings);
+    let services = Services::new(storage, settings).with_clock(clock);
+    let orgs: Vec<Org> = config
+        .orgs
+        .iter()
+        .map(|org| Org {
+            id: org.id,
+            name: org.name.clone(),
+            slug: org.slug.clone(),
+        })
+        .collect();
+    services.register_orgs(&orgs).await?;
     let auth = auth::Authenticator::new(&config);
 
     let bind = |port: u16| SocketAddr::new(config.server.bind_address, port);
@@ -189,6 +207,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown,
         tasks,
         grace: Duration::from_secs(config.server.shutdown_grace_seconds),
+        services,
     })
 }
 

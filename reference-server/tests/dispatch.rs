@@ -239,10 +239,9 @@ async fn wake_up_while_running_makes_it_pollable_after_suspension() {
 
 #[tokio::test]
 async fn timer_fires_and_wakes_the_workflow() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_manual(|_| {}).await;
     let id = s.start_workflow("sleepy", "q-timer", json!({})).await;
     s.poll("q-timer").await.unwrap();
-    let submitted = tokio::time::Instant::now();
     s.submit(
         &id,
         vec![
@@ -253,12 +252,12 @@ async fn timer_fires_and_wakes_the_workflow() {
     )
     .await
     .unwrap();
-    let woken = s
-        .poll_until("q-timer", Duration::from_secs(5))
-        .await
-        .expect("timer fired");
-    let waited = submitted.elapsed();
-    assert!(waited >= Duration::from_millis(300), "fired early: {waited:?}");
+    // Not a millisecond early ...
+    s.advance(Duration::from_millis(299)).await;
+    assert!(s.poll("q-timer").await.is_none(), "fired early");
+    // ... and fired once its duration has passed.
+    s.advance(Duration::from_millis(1)).await;
+    let woken = s.poll("q-timer").await.expect("timer fired");
     assert_eq!(woken.id, id);
     let events = s.events(&id).await;
     let (kind, data) = events.last().unwrap();
@@ -268,15 +267,15 @@ async fn timer_fires_and_wakes_the_workflow() {
 
 #[tokio::test]
 async fn expired_lease_is_reclaimed_for_another_poller() {
-    let s = TestServer::start_with(|c| c.server.workflow_lease_seconds = 1).await;
+    let s = TestServer::start_manual(|c| c.server.workflow_lease_seconds = 1).await;
     let id = s.start_workflow("hello", "q-lease", json!({})).await;
     let first = s.poll("q-lease").await.unwrap();
     assert_eq!(first.id, id);
     assert!(s.poll("q-lease").await.is_none());
-    let reclaimed = s
-        .poll_until("q-lease", Duration::from_secs(5))
-        .await
-        .expect("reclaimed after the lease");
+    s.advance(Duration::from_millis(999)).await;
+    assert!(s.poll("q-lease").await.is_none(), "reclaimed before the lease ended");
+    s.advance(Duration::from_millis(1)).await;
+    let reclaimed = s.poll("q-lease").await.expect("reclaimed after the lease");
     assert_eq!(reclaimed.id, id);
     assert_eq!(
         reclaimed.workflow_task_time_millis,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reference_server::api::grpc::pb;
 use reference_server::config::{ApiKeyConfig, Config, OrgConfig, PrincipalKind, Role};
+use reference_server::service::clock::Clock;
 use reference_server::RunningServer;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -39,6 +40,8 @@ pub struct TestServer {
     pub other_token: String,
     pub api_key: String,
     channel: Channel,
+    /// The server's clock: manual for [`TestServer::start_manual`].
+    pub clock: Clock,
 }
 
 impl TestServer {
@@ -47,6 +50,22 @@ impl TestServer {
     }
 
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on(Clock::system(), tune).await
+    }
+
+    /// A server whose time stands still until [`TestServer::advance`].
+    pub async fn start_manual(tune: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on(Clock::manual_from_now(), tune).await
+    }
+
+    /// Moves the manual clock and runs the scheduler's pass: whatever
+    /// became due by then has fired when this returns.
+    pub async fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.server.as_ref().unwrap().tick().await.unwrap();
+    }
+
+    async fn start_on(clock: Clock, tune: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let org = Uuid::new_v4();
         let other_org = Uuid::new_v4();
@@ -80,7 +99,7 @@ impl TestServer {
         }
         config.database.url = reference_server::testing::test_database_url().await;
         tune(&mut config);
-        let server = reference_server::start(config).await.unwrap();
+        let server = reference_server::start_with_clock(config, clock.clone()).await.unwrap();
         let channel = Channel::from_shared(format!("http://{}", server.grpc_addr))
             .unwrap()
             .connect()
@@ -95,6 +114,7 @@ impl TestServer {
             other_token,
             api_key,
             channel,
+            clock,
         }
     }
 
@@ -162,20 +182,6 @@ impl TestServer {
             .unwrap()
             .into_inner()
             .workflow_execution
-    }
-
-    /// Polls `queue` until something comes or `within` passes.
-    pub async fn poll_until(&self, queue: &str, within: Duration) -> Option<pb::WorkflowExecution> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            if let Some(w) = self.poll(queue).await {
-                return Some(w);
-            }
-            if tokio::time::Instant::now() > deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 
     pub async fn poll_task(&self, queue: &str) -> Option<pb::TaskExecutionInfo> {

@@ -5,13 +5,17 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, MutexGuard, Notify};
+
+use super::{Result, Services};
 
 /// The earliest due instant known, in epoch ms (`i64::MAX`: none).
 #[derive(Debug)]
 pub struct Alarm {
     earliest: AtomicI64,
     changed: Notify,
+    /// Held for a scheduler pass: one at a time in a process.
+    pass: Mutex<()>,
 }
 
 impl Default for Alarm {
@@ -19,6 +23,7 @@ impl Default for Alarm {
         Alarm {
             earliest: AtomicI64::new(i64::MAX),
             changed: Notify::new(),
+            pass: Mutex::new(()),
         }
     }
 }
@@ -42,8 +47,24 @@ impl Alarm {
         (at != i64::MAX).then_some(at)
     }
 
+    /// Waits for any other pass of this process to end. A pass that begins
+    /// after another ended sees all that the other committed, so the caller
+    /// of `RunningServer::tick` knows that what was due has fired.
+    pub async fn exclusive(&self) -> MutexGuard<'_, ()> {
+        self.pass.lock().await
+    }
+
     /// Completes when an earlier instant is reported.
     pub async fn changed(&self) {
         self.changed.notified().await;
+    }
+}
+
+impl Services {
+    /// The earliest instant at which a lease expires, a timer or promise
+    /// timeout is due, or a schedule fires (`None`: nothing is).
+    pub async fn next_due(&self) -> Result<Option<i64>> {
+        let mut tx = self.storage.read().await?;
+        Ok(tx.next_due().await?)
     }
 }

@@ -7,10 +7,12 @@
 //! (org, queue) claims it. Nothing is pushed to workers.
 
 pub mod alarm;
+pub mod clock;
 pub mod commands;
 pub mod dispatch;
 pub mod effects;
 pub mod events;
+pub mod orgs;
 pub mod promise_resolver;
 pub mod schedules;
 pub mod task_execution;
@@ -22,6 +24,7 @@ pub mod workflow_launcher;
 use std::sync::Arc;
 use std::time::Duration;
 
+use self::clock::Clock;
 use crate::storage::{self, Storage};
 
 /// Service failures, mapped to gRPC and HTTP in exactly one place each.
@@ -77,6 +80,8 @@ pub struct Services {
     /// Told about every new due instant (timers, leases) so the scheduler
     /// wakes in time.
     pub alarm: Arc<alarm::Alarm>,
+    /// The time every stored deadline is measured in.
+    pub clock: Clock,
 }
 
 impl Services {
@@ -85,15 +90,15 @@ impl Services {
             storage,
             settings: Arc::new(settings),
             alarm: Arc::new(alarm::Alarm::default()),
+            clock: Clock::system(),
         }
     }
-}
 
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    /// The same services reading the time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
 }
 
 /// `lease` from `now`, in epoch ms.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::events;
-use super::{now_ms, wakeup, Error, Result, Services};
+use super::{wakeup, Error, Result, Services};
 use crate::storage::{Promise, PromiseStatus, Tx};
 
 /// How a promise ends.
@@ -31,12 +31,24 @@ impl Services {
     }
 
     async fn settle_promise(&self, org_id: Uuid, promise_id: &str, outcome: Outcome) -> Result<()> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let promise = find(&mut *tx, org_id, promise_id).await?;
         settle(&mut *tx, &promise, outcome, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Times out due promises (at most `limit`); returns how many.
+    pub async fn time_out_promises(&self, limit: i64) -> Result<usize> {
+        let now = self.clock.now_ms();
+        let mut tx = self.storage.begin().await?;
+        let due = tx.due_promise_timeouts(now, limit).await?;
+        for promise in &due {
+            settle(&mut *tx, promise, Outcome::TimedOut, now).await?;
+        }
+        tx.commit().await?;
+        Ok(due.len())
     }
 }
 

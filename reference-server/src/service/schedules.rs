@@ -11,7 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::workflow_launcher::{self, StartWorkflow};
-use super::{now_ms, Error, Result, Services};
+use super::{Error, Result, Services};
 use crate::storage::Schedule;
 
 /// A request to create a schedule.
@@ -56,7 +56,7 @@ impl Services {
             return Err(Error::InvalidArgument("workflowKind must not be empty".into()));
         }
         let cron = parse_cron(&req.cron)?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let schedule = Schedule {
             id: Uuid::new_v4(),
             org_id: req.org_id,
@@ -98,7 +98,7 @@ impl Services {
         let mut schedule = owned(&mut *tx, org_id, id).await?;
         schedule.paused = paused;
         if !paused {
-            schedule.next_fire_at = next_fire(&parse_cron(&schedule.cron)?, now_ms());
+            schedule.next_fire_at = next_fire(&parse_cron(&schedule.cron)?, self.clock.now_ms());
         }
         tx.update_schedule(&schedule).await?;
         tx.commit().await?;
@@ -118,7 +118,7 @@ impl Services {
 
     /// Fires due schedules (at most `limit`); returns how many fired.
     pub async fn fire_due_schedules(&self, limit: i64) -> Result<usize> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let due = tx.due_schedules(now, limit).await?;
         let fired = due.len();

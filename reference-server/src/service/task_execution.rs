@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::events;
-use super::{lease_until, now_ms, wakeup, Error, Result, Services};
+use super::{lease_until, wakeup, Error, Result, Services};
 use crate::storage::{Task, TaskStatus, Tx, Work};
 
 impl Services {
@@ -16,7 +16,7 @@ impl Services {
         if !self.storage.has_ready(Work::Task, org_id, queue).await? {
             return Ok(None);
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let lease = lease_until(now, self.settings.task_lease);
         let task = tx.claim_task(org_id, queue, now, lease).await?;
@@ -31,7 +31,7 @@ impl Services {
     /// (running) takes a result; any other report is refused (see
     /// [`not_held`]), except for a task whose workflow already ended.
     pub async fn complete_task(&self, org_id: Uuid, task_id: Uuid, output: Value) -> Result<()> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let mut task = owned_task(&mut *tx, org_id, task_id).await?;
         if task.status != TaskStatus::Running {
@@ -53,7 +53,7 @@ impl Services {
     /// Records a failed attempt: back to the queue while retries remain,
     /// otherwise failed for good and reported to the owning workflow.
     pub async fn fail_task(&self, org_id: Uuid, task_id: Uuid, error: String) -> Result<()> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let task = owned_task(&mut *tx, org_id, task_id).await?;
         if task.status != TaskStatus::Running {
@@ -68,7 +68,7 @@ impl Services {
     /// workflow sees `TASK_FAILED`, the only failure it understands), and
     /// its worker learns it from its next heartbeat.
     pub async fn cancel_task(&self, org_id: Uuid, task_id: Uuid) -> Result<()> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let mut task = owned_task(&mut *tx, org_id, task_id).await?;
         if matches!(task.status, TaskStatus::Completed | TaskStatus::Failed) {
@@ -101,7 +101,7 @@ impl Services {
     /// Running tasks whose lease or attempt timeout passed: each counts as
     /// a failed attempt (retried while retries remain). Returns how many.
     pub async fn expire_tasks(&self, limit: i64) -> Result<usize> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let expired = tx.expired_tasks(now, limit).await?;
         let count = expired.len();

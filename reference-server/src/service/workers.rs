@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{now_ms, Result, Services};
+use super::{Result, Services};
 use crate::storage::Worker;
 
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub struct Registration {
 impl Services {
     /// Registers a worker and returns its server id.
     pub async fn register_worker(&self, reg: Registration) -> Result<Uuid> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let worker = Worker {
             id: Uuid::new_v4(),
             org_id: reg.org_id,
@@ -40,7 +40,7 @@ impl Services {
     /// Records a heartbeat. Unknown workers are accepted (fact sheet 7.2).
     pub async fn heartbeat(&self, worker_id: Uuid) -> Result<()> {
         let mut tx = self.storage.begin().await?;
-        tx.heartbeat(worker_id, now_ms()).await?;
+        tx.heartbeat(worker_id, self.clock.now_ms()).await?;
         tx.commit().await?;
         Ok(())
     }

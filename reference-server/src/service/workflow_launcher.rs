@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::events;
-use super::{now_ms, Error, Result, Services};
+use super::{Error, Result, Services};
 use crate::storage::{Tx, Workflow};
 
 /// A request to start a workflow.
@@ -31,7 +31,7 @@ pub struct Started {
 impl Services {
     pub async fn start_workflow(&self, req: StartWorkflow) -> Result<Started> {
         let mut tx = self.storage.begin().await?;
-        let started = launch(&mut *tx, req, now_ms()).await?;
+        let started = launch(&mut *tx, req, self.clock.now_ms()).await?;
         tx.commit().await?;
         Ok(started)
     }

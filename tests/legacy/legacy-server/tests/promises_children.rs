@@ -118,12 +118,12 @@ async fn promise_rejection_and_legacy_id_spelling() {
 
 #[tokio::test]
 async fn promise_timeout_wakes_the_workflow() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_manual(|_| {}).await;
     let (id, promise_id) = waiting_on_promise(&s, "q-promise-timeout", "approval", Some(300)).await;
-    let woken = s
-        .poll_until("q-promise-timeout", Duration::from_secs(5))
-        .await
-        .expect("timed out");
+    s.advance(Duration::from_millis(299)).await;
+    assert!(s.poll("q-promise-timeout").await.is_none(), "timed out early");
+    s.advance(Duration::from_millis(1)).await;
+    let woken = s.poll("q-promise-timeout").await.expect("timed out");
     assert_eq!(woken.id, id);
     let (kind, data) = s.events(&id).await.last().cloned().unwrap();
     assert_eq!(

@@ -132,7 +132,7 @@ async fn cancelled_task_fails_its_workflow_wait_and_heartbeats_say_so() {
 
 #[tokio::test]
 async fn attempt_timeout_counts_as_a_failed_attempt() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_manual(|_| {}).await;
     let id = standalone(&s, "q-timeout", "&timeoutMs=300&maxRetries=1").await;
     let first = s.poll_task("q-timeout").await.unwrap();
     assert_eq!(
@@ -141,32 +141,27 @@ async fn attempt_timeout_counts_as_a_failed_attempt() {
     );
     // The worker never reports; after 300 ms the attempt times out and the
     // task is offered again as attempt 2.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    let second = loop {
-        if let Some(t) = s.poll_task("q-timeout").await {
-            break t;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not re-offered");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    };
+    s.advance(Duration::from_millis(299)).await;
+    assert!(s.poll_task("q-timeout").await.is_none(), "timed out early");
+    s.advance(Duration::from_millis(1)).await;
+    let second = s.poll_task("q-timeout").await.expect("re-offered");
     assert_eq!(second.execution_count, 2);
 }
 
 #[tokio::test]
 async fn task_of_a_vanished_worker_is_reclaimed() {
-    let s = TestServer::start_with(|c| c.server.task_lease_seconds = 1).await;
+    let s = TestServer::start_manual(|c| c.server.task_lease_seconds = 1).await;
     let id = standalone(&s, "q-vanish", "").await;
     let first = s.poll_task("q-vanish").await.unwrap();
     assert_eq!(first.task_execution_id, id);
     assert!(s.poll_task("q-vanish").await.is_none(), "held by the first worker");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    let second = loop {
-        if let Some(t) = s.poll_task("q-vanish").await {
-            break t;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not reclaimed");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    };
+    s.advance(Duration::from_millis(999)).await;
+    assert!(
+        s.poll_task("q-vanish").await.is_none(),
+        "reclaimed before the lease ended"
+    );
+    s.advance(Duration::from_millis(1)).await;
+    let second = s.poll_task("q-vanish").await.expect("reclaimed");
     assert_eq!(
         (second.task_execution_id.as_str(), second.execution_count),
         (id.as_str(), 2)

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::commands::{Command, SubmitStatus};
 use super::events;
-use super::{effects, lease_until, now_ms, wakeup, Error, Result, Services};
+use super::{effects, lease_until, wakeup, Error, Result, Services};
 use crate::api::grpc::WorkerNotifier;
 use crate::storage::{Event, Tx, Work, Workflow, WorkflowStatus};
 
@@ -28,7 +28,7 @@ impl Services {
         if !self.storage.has_ready(Work::Workflow, org_id, queue).await? {
             return Ok(None);
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let lease = lease_until(now, self.settings.workflow_lease);
         let Some((workflow, current_sequence)) = tx.claim_workflow(org_id, queue, lease).await? else {
@@ -82,7 +82,7 @@ impl Services {
                 "command {what} is not supported by this server yet"
             )));
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let mut workflow = owned_workflow(&mut *tx, org_id, execution_id).await?;
         if workflow.status != WorkflowStatus::Running {
@@ -143,6 +143,16 @@ impl Services {
             self.alarm.due_at(at);
         }
         Ok(())
+    }
+
+    /// Workflows whose lease expired go back to their queue; returns how
+    /// many.
+    pub async fn reclaim_expired_workflows(&self) -> Result<u64> {
+        let now = self.clock.now_ms();
+        let mut tx = self.storage.begin().await?;
+        let reclaimed = tx.reclaim_expired_workflows(now).await?;
+        tx.commit().await?;
+        Ok(reclaimed)
     }
 }
 

@@ -7,10 +7,12 @@
 //! (org, queue) claims it. Nothing is pushed to workers.
 
 pub mod alarm;
+pub mod clock;
 pub mod commands;
 pub mod dispatch;
 pub mod effects;
 pub mod events;
+pub mod orgs;
 pub mod promise_resolver;
 pub mod schedules;
 pub mod task_execution;
@@ -22,6 +24,7 @@ pub mod workflow_launcher;
 use std::sync::Arc;
 use std::time::Duration;
 
+use self::clock::Clock;
 use crate::api::grpc::WorkerNotifier;
 use crate::storage::{self, Storage};
 
@@ -80,6 +83,8 @@ pub struct Services {
     pub alarm: Arc<alarm::Alarm>,
     /// Wakes subscribed workers when work becomes available.
     pub notifier: Arc<WorkerNotifier>,
+    /// The time every stored deadline is measured in.
+    pub clock: Clock,
 }
 
 impl Services {
@@ -89,15 +94,15 @@ impl Services {
             settings: Arc::new(settings),
             alarm: Arc::new(alarm::Alarm::default()),
             notifier,
+            clock: Clock::system(),
         }
     }
-}
 
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    /// The same services reading the time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
 }
 
 /// `lease` from `now`, in epoch ms.

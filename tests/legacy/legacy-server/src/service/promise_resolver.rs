@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::events;
-use super::{now_ms, wakeup, Error, Result, Services};
+use super::{wakeup, Error, Result, Services};
 use crate::api::grpc::WorkerNotifier;
 use crate::storage::{Promise, PromiseStatus, Tx};
 
@@ -32,7 +32,7 @@ impl Services {
     }
 
     async fn settle_promise(&self, org_id: Uuid, promise_id: &str, outcome: Outcome) -> Result<()> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let promise = find(&mut *tx, org_id, promise_id).await?;
         settle(&mut *tx, &promise, outcome, now, &self.notifier).await?;
@@ -40,6 +40,22 @@ impl Services {
         // Again after the commit: a worker woken before it may have found nothing.
         self.notifier.notify_work_available(org_id, "");
         Ok(())
+    }
+
+    /// Times out due promises (at most `limit`); returns how many.
+    pub async fn time_out_promises(&self, limit: i64) -> Result<usize> {
+        let now = self.clock.now_ms();
+        let mut tx = self.storage.begin().await?;
+        let due = tx.due_promise_timeouts(now, limit).await?;
+        for promise in &due {
+            settle(&mut *tx, promise, Outcome::TimedOut, now, &self.notifier).await?;
+        }
+        tx.commit().await?;
+        for promise in &due {
+            // The timed-out workflow's queue is not at hand: wake its org.
+            self.notifier.notify_work_available(promise.org_id, "");
+        }
+        Ok(due.len())
     }
 }
 

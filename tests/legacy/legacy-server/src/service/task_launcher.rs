@@ -5,7 +5,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{now_ms, Error, Result, Services};
+use super::{Error, Result, Services};
 use crate::storage::Task;
 
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ impl Services {
                 });
             }
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let queue = if req.queue.is_empty() {
             "default".into()
         } else {

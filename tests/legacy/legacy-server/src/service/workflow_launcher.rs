@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::events;
-use super::{now_ms, Error, Result, Services};
+use super::{Error, Result, Services};
 use crate::storage::{Tx, Workflow};
 
 /// A request to start a workflow.
@@ -33,7 +33,7 @@ impl Services {
         let org_id = req.org_id;
         let queue = req.queue.clone();
         let mut tx = self.storage.begin().await?;
-        let started = launch(&mut *tx, req, now_ms()).await?;
+        let started = launch(&mut *tx, req, self.clock.now_ms()).await?;
         tx.commit().await?;
         if started.created {
             self.notifier.notify_work_available(org_id, &queue);

@@ -182,6 +182,7 @@ impl WorkflowDispatch for WorkflowDispatchService {
             req.queue
         };
         let mut notifications = self.state.notifier.subscribe();
+        let clock = self.state.services.clock.clone();
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<pb::WorkAvailableEvent, Status>>(16);
         tracing::debug!(worker_id = %req.worker_id, %org_id, %queue, "worker subscribed to notifications");
         tokio::spawn(async move {
@@ -191,7 +192,7 @@ impl WorkflowDispatch for WorkflowDispatchService {
                         let event = pb::WorkAvailableEvent {
                             org_id: n.org_id.to_string(),
                             queue: queue.clone(),
-                            timestamp_ms: crate::service::now_ms(),
+                            timestamp_ms: clock.now_ms(),
                         };
                         if tx.send(Ok(event)).await.is_err() {
                             return; // the worker went away
