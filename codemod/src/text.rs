@@ -108,7 +108,9 @@ pub fn leading_comments_start(src: &str, start: usize) -> usize {
         let prev = line_start(src, at - 1);
         let line = src[prev..at].trim();
         let is_comment = line.starts_with("//") || (line.starts_with("/*") && line.ends_with("*/"));
-        if !is_comment {
+        // `//!` and `/*!` document the enclosing module, not the next item.
+        let is_inner_doc = line.starts_with("//!") || line.starts_with("/*!");
+        if !is_comment || is_inner_doc {
             break;
         }
         at = prev;
@@ -224,6 +226,15 @@ mod tests {
         assert_eq!(
             cut(src, "n.go();", Context::Standalone),
             "fn f() {\n    a();\n    b();\n}\n"
+        );
+    }
+
+    #[test]
+    fn module_docs_are_not_the_first_items_comments() {
+        let src = "//! The module.\n//! More.\nuse a::N;\nuse b::B;\n";
+        assert_eq!(
+            cut(src, "use a::N;", Context::Standalone),
+            "//! The module.\n//! More.\nuse b::B;\n"
         );
     }
 

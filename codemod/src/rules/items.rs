@@ -187,6 +187,22 @@ fn walk_impl(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl) {
             _ => {}
         }
     }
+    remove_if_emptied(ctx, imp);
+}
+
+/// An inherent `impl` whose every item went (its only method was the
+/// subscription loop, say) goes too: `impl Worker {}` says nothing. A trait
+/// impl stays, empty or not: it still implements the trait.
+fn remove_if_emptied(ctx: &mut FileCtx<'_>, imp: &syn::ItemImpl) {
+    if imp.trait_.is_some() || imp.items.is_empty() {
+        return;
+    }
+    let ranges: Vec<_> = imp.items.iter().map(span_range).collect();
+    if !ranges.iter().all(|r| ctx.out.edits.removes(r)) {
+        return;
+    }
+    let cause = ctx.out.edits.cause_of(&ranges[0]).unwrap_or_default().to_string();
+    ctx.remove(span_range(imp), Context::Standalone, RuleId::DeadCode, &cause);
 }
 
 fn walk_impl_fn(

@@ -44,6 +44,9 @@ pub struct FnFact {
     pub returns: Names,
     /// The body only stores parameters (`self.x = Some(x); self`): a setter.
     pub setter: Option<SetterShape>,
+    /// The body only hands out a field of `self` (`self.x.clone()`,
+    /// `&self.x`): an accessor of that field.
+    pub getter: Option<String>,
     /// The body only computes a value, given that the functions and methods
     /// it calls do (see [`crate::rules::purity`]); `None`: it has effects.
     pub pure_if: Option<crate::rules::purity::Calls>,
@@ -174,6 +177,7 @@ impl Collector<'_> {
         } else {
             None
         };
+        let getter = if has_receiver { accessed_field(block) } else { None };
         let pure_if = if sig.asyncness.is_none() {
             crate::rules::purity::body_requirements(block)
         } else {
@@ -187,9 +191,44 @@ impl Collector<'_> {
             params,
             returns,
             setter,
+            getter,
             pure_if,
         });
     }
+}
+
+/// The field of `self` that a body consisting of one expression hands
+/// out: `self.x`, `&self.x`, `&mut self.x`, `self.x.clone()`,
+/// `self.x.as_ref()`, `Arc::clone(&self.x)`.
+fn accessed_field(block: &syn::Block) -> Option<String> {
+    let [syn::Stmt::Expr(expr, None)] = block.stmts.as_slice() else {
+        return None;
+    };
+    self_field(expr)
+}
+
+fn self_field(expr: &syn::Expr) -> Option<String> {
+    match expr {
+        syn::Expr::Field(f) => match (&*f.base, &f.member) {
+            (syn::Expr::Path(p), syn::Member::Named(name)) if p.path.is_ident("self") => Some(name.to_string()),
+            _ => None,
+        },
+        syn::Expr::Reference(r) => self_field(&r.expr),
+        syn::Expr::Paren(p) => self_field(&p.expr),
+        syn::Expr::MethodCall(m)
+            if m.args.is_empty() && ["clone", "as_ref", "as_deref"].contains(&&*m.method.to_string()) =>
+        {
+            self_field(&m.receiver)
+        }
+        syn::Expr::Call(c) if c.args.len() == 1 && is_clone_path(&c.func) => self_field(&c.args[0]),
+        _ => None,
+    }
+}
+
+/// `Arc::clone`, `Rc::clone`, `Clone::clone`.
+fn is_clone_path(func: &syn::Expr) -> bool {
+    let syn::Expr::Path(p) = func else { return false };
+    p.path.segments.last().is_some_and(|s| s.ident == "clone")
 }
 
 /// A method whose statements each only store one of its parameters into a

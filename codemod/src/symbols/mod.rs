@@ -292,7 +292,11 @@ impl Symbols {
             if let Some(owner) = returned {
                 self.returns.insert(key.clone(), owner.clone());
             }
-            if let Some(produced) = self.produced(&f.returns) {
+            let accessed = f
+                .getter
+                .as_deref()
+                .and_then(|field| self.removed_field(&f.owner, field));
+            if let Some(produced) = self.produced(&f.returns).or_else(|| accessed.map(str::to_string)) {
                 self.producers.insert(key.clone(), (f.has_receiver, produced));
             }
             if removed.is_empty() {
