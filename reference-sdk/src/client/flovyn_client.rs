@@ -5,19 +5,10 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::{from_bytes, pb, to_bytes, Grpc};
+use crate::transport::{from_bytes, org_text, pb, to_bytes, Event, Grpc};
 use crate::{Error, Result};
-
-/// A recorded history event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    pub sequence_number: i32,
-    pub event_type: String,
-    pub data: Value,
-}
 
 /// Talks to the server on behalf of an application.
 #[derive(Clone)]
@@ -55,7 +46,7 @@ impl FlovynClient {
             .grpc
             .dispatch()
             .start_workflow(pb::StartWorkflowRequest {
-                org_id: super::org_text(self.org_id),
+                org_id: org_text(self.org_id),
                 workflow_kind: kind.to_string(),
                 input: to_bytes(input)?,
                 queue: queue.to_string(),

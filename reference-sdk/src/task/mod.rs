@@ -9,9 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::client::{from_bytes, pb, to_bytes, Grpc};
-use crate::workflow::BoxFuture;
-use crate::Result;
+use crate::transport::{from_bytes, pb, to_bytes, Grpc};
+use crate::{BoxFuture, Result};
 
 /// A task: ordinary (non-deterministic) code run by a task worker.
 #[async_trait]

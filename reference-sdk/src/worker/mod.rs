@@ -4,9 +4,11 @@
 //! again. An unreachable server is retried with capped exponential backoff.
 //! No push channel of any kind exists.
 
+mod builder;
 pub mod task_worker;
 pub mod workflow_worker;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +16,8 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+pub use builder::{FlovynClientBuilder, WorkerHandle, WorkerStats};
 
 /// The connection as workers see it, for lifecycle hooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,19 +53,58 @@ impl Reconnect {
     }
 }
 
-/// What the shared poll loop needs from a worker.
+/// What the shared poll loop needs from a worker: one poll, running what
+/// it handed out, and the wait after an empty poll. The loop owns the rest
+/// (concurrency permits, spawning, counting, reconnecting).
 pub(crate) trait Poller: Send + Sync + 'static {
-    /// Polls once; runs what it got in `running` (holding the permit) or
-    /// sleeps the jittered backoff when nothing came.
-    fn poll_and_execute(
-        self: &Arc<Self>,
-        semaphore: &Arc<Semaphore>,
-        running: &mut JoinSet<()>,
-    ) -> impl std::future::Future<Output = crate::Result<()>> + Send;
+    /// What one poll hands out.
+    type Work: Send + 'static;
+
+    /// The log line when running handed-out work or reporting it failed.
+    const EXECUTE_FAILED: &'static str;
+
+    /// Asks the server once; `None` when nothing was ready.
+    fn poll(&self) -> impl Future<Output = crate::Result<Option<Self::Work>>> + Send;
+
+    /// Runs handed-out work and reports its outcome to the server.
+    fn execute(&self, work: Self::Work) -> impl Future<Output = crate::Result<()>> + Send;
+
+    /// Waits after an empty poll (the jittered `no_work_backoff`).
+    fn idle(&self) -> impl Future<Output = ()> + Send;
 
     fn max_concurrent(&self) -> usize;
     fn reconnect(&self) -> Reconnect;
     fn state(&self) -> &watch::Sender<ConnectionState>;
+    /// Counts polls sent, empty or not.
+    fn polls(&self) -> &AtomicU64;
+}
+
+/// Polls once when a concurrency permit is free: work runs in `running`
+/// holding the permit; no work means [`Poller::idle`].
+async fn poll_and_execute<P: Poller>(
+    worker: &Arc<P>,
+    semaphore: &Arc<Semaphore>,
+    running: &mut JoinSet<()>,
+) -> crate::Result<()> {
+    let permit = semaphore.clone().acquire_owned().await.expect("never closed");
+    let polled = worker.poll().await?;
+    worker.polls().fetch_add(1, Ordering::Relaxed);
+    match polled {
+        Some(work) => {
+            let worker = worker.clone();
+            running.spawn(async move {
+                if let Err(err) = worker.execute(work).await {
+                    tracing::warn!(error = %err, "{}", P::EXECUTE_FAILED);
+                }
+                drop(permit);
+            });
+        }
+        None => {
+            drop(permit);
+            worker.idle().await;
+        }
+    }
+    Ok(())
 }
 
 /// The poll loop of every worker: `poll_and_execute` until `stop`,
@@ -73,7 +116,7 @@ pub(crate) async fn run<P: Poller>(worker: Arc<P>, stop: CancellationToken, abor
     let mut reconnect: Option<Duration> = None;
     loop {
         let polled = tokio::select! {
-            r = worker.poll_and_execute(&semaphore, &mut running) => r,
+            r = poll_and_execute(&worker, &semaphore, &mut running) => r,
             _ = stop.cancelled() => break,
         };
         while running.try_join_next().is_some() {}

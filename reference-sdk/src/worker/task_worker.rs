@@ -1,17 +1,17 @@
 //! The task worker: polls tasks, runs them, reports completion or failure.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::{jittered, ConnectionState, Poller, Reconnect};
-use crate::client::{from_bytes, pb, to_bytes, FlovynClient};
+use crate::client::FlovynClient;
 use crate::task::{DynTask, TaskContext};
+use crate::transport::{from_bytes, org_text, pb, to_bytes};
 use crate::Result;
 
 /// Settings of a task worker.
@@ -50,10 +50,14 @@ pub(crate) struct TaskWorker {
     pub tasks: HashMap<String, Arc<dyn DynTask>>,
     pub state: watch::Sender<ConnectionState>,
     /// Polls sent, empty or not.
-    pub polls: Arc<std::sync::atomic::AtomicU64>,
+    pub polls: Arc<AtomicU64>,
 }
 
-impl TaskWorker {
+impl Poller for TaskWorker {
+    type Work = pb::TaskExecutionInfo;
+
+    const EXECUTE_FAILED: &'static str = "task outcome could not be reported";
+
     async fn poll(&self) -> Result<Option<pb::TaskExecutionInfo>> {
         let response = self
             .client
@@ -61,7 +65,7 @@ impl TaskWorker {
             .tasks()
             .poll_task(pb::PollTaskRequest {
                 worker_id: self.config.worker_id.clone(),
-                org_id: crate::client::org_text(self.config.org_id),
+                org_id: org_text(self.config.org_id),
                 queue: self.config.queue.clone(),
                 timeout_seconds: 60,
                 ..Default::default()
@@ -112,33 +116,9 @@ impl TaskWorker {
         }
         Ok(())
     }
-}
 
-impl Poller for TaskWorker {
-    /// Polls once (when a permit is free): a task is run in the background;
-    /// no task means a sleep of the jittered backoff.
-    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
-        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
-        let polled = self.poll().await?;
-        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match polled {
-            Some(task) => {
-                let worker = self.clone();
-                running.spawn(async move {
-                    if let Err(err) = worker.execute(task).await {
-                        tracing::warn!(error = %err, "task outcome could not be reported");
-                    }
-                    drop(permit);
-                });
-                Ok(())
-            }
-            None => {
-                // No task available: wait before the next poll.
-                drop(permit);
-                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
-                Ok(())
-            }
-        }
+    async fn idle(&self) {
+        tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
     }
 
     fn max_concurrent(&self) -> usize {
@@ -151,5 +131,9 @@ impl Poller for TaskWorker {
 
     fn state(&self) -> &watch::Sender<ConnectionState> {
         &self.state
+    }
+
+    fn polls(&self) -> &AtomicU64 {
+        &self.polls
     }
 }

@@ -4,16 +4,17 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use tokio::sync::{watch, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::{jittered, ConnectionState, Poller, Reconnect};
-use crate::client::{from_bytes, pb, FlovynClient};
+use crate::client::FlovynClient;
+use crate::transport::{from_bytes, org_text, pb};
 use crate::workflow::replay::Replay;
 use crate::workflow::{DynWorkflow, WorkflowContext};
 use crate::Result;
@@ -69,10 +70,14 @@ pub(crate) struct WorkflowWorker {
     pub workflows: HashMap<String, Arc<dyn DynWorkflow>>,
     pub state: watch::Sender<ConnectionState>,
     /// Polls sent, empty or not.
-    pub polls: Arc<std::sync::atomic::AtomicU64>,
+    pub polls: Arc<AtomicU64>,
 }
 
-impl WorkflowWorker {
+impl Poller for WorkflowWorker {
+    type Work = pb::WorkflowExecution;
+
+    const EXECUTE_FAILED: &'static str = "workflow task failed to run";
+
     async fn poll(&self) -> Result<Option<pb::WorkflowExecution>> {
         let response = self
             .client
@@ -80,7 +85,7 @@ impl WorkflowWorker {
             .dispatch()
             .poll_workflow(pb::PollRequest {
                 worker_id: self.config.worker_id.clone(),
-                org_id: crate::client::org_text(self.config.org_id),
+                org_id: org_text(self.config.org_id),
                 queue: self.config.queue.clone(),
                 timeout_seconds: 60,
                 ..Default::default()
@@ -130,32 +135,9 @@ impl WorkflowWorker {
             .await?;
         Ok(())
     }
-}
 
-impl Poller for WorkflowWorker {
-    /// Polls once (when a concurrency permit is free): work is run in the
-    /// background; no work means a sleep of the jittered backoff.
-    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
-        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
-        let polled = self.poll().await?;
-        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match polled {
-            Some(task) => {
-                let worker = self.clone();
-                running.spawn(async move {
-                    if let Err(err) = worker.execute(task).await {
-                        tracing::warn!(error = %err, "workflow task failed to run");
-                    }
-                    drop(permit);
-                });
-                Ok(())
-            }
-            None => {
-                drop(permit);
-                tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
-                Ok(())
-            }
-        }
+    async fn idle(&self) {
+        tokio::time::sleep(jittered(self.config.no_work_backoff)).await;
     }
 
     fn max_concurrent(&self) -> usize {
@@ -168,6 +150,10 @@ impl Poller for WorkflowWorker {
 
     fn state(&self) -> &watch::Sender<ConnectionState> {
         &self.state
+    }
+
+    fn polls(&self) -> &AtomicU64 {
+        &self.polls
     }
 }
 

@@ -4,17 +4,18 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{jittered, ConnectionState, Poller, Reconnect};
-use crate::client::{from_bytes, pb, FlovynClient};
+use crate::client::FlovynClient;
+use crate::transport::{from_bytes, org_text, pb};
 use crate::workflow::replay::Replay;
 use crate::workflow::{DynWorkflow, WorkflowContext};
 use crate::Result;
@@ -75,7 +76,7 @@ pub(crate) struct WorkflowWorker {
     pub workflows: HashMap<String, Arc<dyn DynWorkflow>>,
     pub state: watch::Sender<ConnectionState>,
     /// Polls sent, empty or not.
-    pub polls: Arc<std::sync::atomic::AtomicU64>,
+    pub polls: Arc<AtomicU64>,
     /// Woken by the notification subscription: cuts the idle sleep short.
     pub work_available_notify: Arc<Notify>,
 }
@@ -94,7 +95,7 @@ impl WorkflowWorker {
                 .dispatch()
                 .subscribe_to_notifications(pb::SubscriptionRequest {
                     worker_id: self.config.worker_id.clone(),
-                    org_id: crate::client::org_text(self.config.org_id),
+                    org_id: org_text(self.config.org_id),
                     queue: self.config.queue.clone(),
                 })
                 .await;
@@ -140,6 +141,12 @@ impl WorkflowWorker {
             }
         }
     }
+}
+
+impl Poller for WorkflowWorker {
+    type Work = pb::WorkflowExecution;
+
+    const EXECUTE_FAILED: &'static str = "workflow task failed to run";
 
     async fn poll(&self) -> Result<Option<pb::WorkflowExecution>> {
         let response = self
@@ -148,7 +155,7 @@ impl WorkflowWorker {
             .dispatch()
             .poll_workflow(pb::PollRequest {
                 worker_id: self.config.worker_id.clone(),
-                org_id: crate::client::org_text(self.config.org_id),
+                org_id: org_text(self.config.org_id),
                 queue: self.config.queue.clone(),
                 timeout_seconds: 60,
                 ..Default::default()
@@ -198,36 +205,13 @@ impl WorkflowWorker {
             .await?;
         Ok(())
     }
-}
 
-impl Poller for WorkflowWorker {
-    /// Polls once (when a concurrency permit is free): work is run in the
-    /// background; no work means a sleep of the jittered backoff.
-    async fn poll_and_execute(self: &Arc<Self>, semaphore: &Arc<Semaphore>, running: &mut JoinSet<()>) -> Result<()> {
-        let permit = semaphore.clone().acquire_owned().await.expect("never closed");
-        let polled = self.poll().await?;
-        self.polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match polled {
-            Some(task) => {
-                let worker = self.clone();
-                running.spawn(async move {
-                    if let Err(err) = worker.execute(task).await {
-                        tracing::warn!(error = %err, "workflow task failed to run");
-                    }
-                    drop(permit);
-                });
-                Ok(())
+    async fn idle(&self) {
+        tokio::select! {
+            _ = self.work_available_notify.notified() => {
+                tracing::debug!("work available notification received, polling immediately");
             }
-            None => {
-                drop(permit);
-                tokio::select! {
-                    _ = self.work_available_notify.notified() => {
-                        tracing::debug!("work available notification received, polling immediately");
-                    }
-                    _ = tokio::time::sleep(jittered(self.config.no_work_backoff)) => {}
-                }
-                Ok(())
-            }
+            _ = tokio::time::sleep(jittered(self.config.no_work_backoff)) => {}
         }
     }
 
@@ -241,6 +225,10 @@ impl Poller for WorkflowWorker {
 
     fn state(&self) -> &watch::Sender<ConnectionState> {
         &self.state
+    }
+
+    fn polls(&self) -> &AtomicU64 {
+        &self.polls
     }
 }
 

@@ -3,8 +3,6 @@
 mod context;
 pub(crate) mod replay;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -14,7 +12,7 @@ use serde_json::Value;
 
 pub use context::{join_all, select, Step, WorkflowContext};
 
-use crate::Result;
+use crate::{BoxFuture, Result};
 
 /// A workflow: deterministic code over [`WorkflowContext`] steps.
 #[async_trait]
@@ -36,8 +34,6 @@ pub trait WorkflowDefinition: Send + Sync + 'static {
 
     async fn execute(&self, ctx: WorkflowContext, input: Self::Input) -> Result<Self::Output>;
 }
-
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A workflow with its types erased to JSON.
 pub(crate) trait DynWorkflow: Send + Sync {

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::client::pb::{self, workflow_command::CommandData};
-use crate::client::Event;
+use crate::transport::pb::{self, workflow_command::CommandData};
+use crate::transport::Event;
 use crate::Error;
 
 /// The outcome of a step: done (with the sequence number of the event that

@@ -12,11 +12,12 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{org_text, pb, FlovynClient, Grpc};
+use super::task_worker::{TaskWorker, TaskWorkerConfig};
+use super::workflow_worker::{WorkflowWorker, WorkflowWorkerConfig};
+use super::{ConnectionState, Reconnect};
+use crate::client::FlovynClient;
 use crate::task::{DynTask, TaskDefinition};
-use crate::worker::task_worker::{TaskWorker, TaskWorkerConfig};
-use crate::worker::workflow_worker::{WorkflowWorker, WorkflowWorkerConfig};
-use crate::worker::{ConnectionState, Reconnect};
+use crate::transport::{org_text, pb, Grpc};
 use crate::workflow::{DynWorkflow, WorkflowDefinition};
 use crate::{Error, Result};
 
