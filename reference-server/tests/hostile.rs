@@ -331,6 +331,7 @@ async fn a_task_result_is_taken_once_per_claim_and_never_dropped_silently() {
         .fail_task(pb::FailTaskRequest {
             task_execution_id: id.clone(),
             error: "stale".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -58,7 +58,9 @@ impl<T: TaskDefinition> DynTask for Arc<T> {
     fn run(&self, ctx: TaskContext, input: Value) -> BoxFuture<Result<Value>> {
         let definition = self.clone();
         Box::pin(async move {
-            let input: T::Input = serde_json::from_value(input)?;
+            // The same input comes with every attempt: retrying cannot help.
+            let input: T::Input = serde_json::from_value(input)
+                .map_err(|e| crate::Error::Fatal(format!("the task input does not decode: {e}")))?;
             let output = definition.execute(ctx, input).await?;
             Ok(serde_json::to_value(output)?)
         })

@@ -52,14 +52,16 @@ impl Services {
 
     /// Records a failed attempt: back to the queue while retries remain,
     /// otherwise failed for good and reported to the owning workflow.
-    pub async fn fail_task(&self, org_id: Uuid, task_id: Uuid, error: String) -> Result<()> {
+    /// A failed attempt: retried while retries remain, unless the worker
+    /// says another attempt cannot succeed ([`Retry::Never`]).
+    pub async fn fail_task(&self, org_id: Uuid, task_id: Uuid, error: String, retry: Retry) -> Result<()> {
         let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let task = owned_task(&mut *tx, org_id, task_id).await?;
         if task.status != TaskStatus::Running {
             return not_held(&mut *tx, &task).await;
         }
-        fail_attempt(&mut *tx, task, error, now).await?;
+        fail_attempt(&mut *tx, task, error, now, retry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -77,9 +79,8 @@ impl Services {
                 task.status.as_str().to_ascii_lowercase()
             )));
         }
-        task.max_retries = 0;
         task.execution_count = task.execution_count.max(1);
-        fail_attempt(&mut *tx, task, "Task cancelled".into(), now).await?;
+        fail_attempt(&mut *tx, task, "Task cancelled".into(), now, Retry::Never).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -110,7 +111,7 @@ impl Services {
                 Some(ms) => format!("Task execution timed out after {ms} ms"),
                 None => "Task lease expired: its worker stopped reporting".to_string(),
             };
-            fail_attempt(&mut *tx, task, error, now).await?;
+            fail_attempt(&mut *tx, task, error, now, Retry::AsAllowed).await?;
         }
         tx.commit().await?;
         Ok(count)
@@ -158,10 +159,20 @@ impl Services {
 
 /// One failed attempt: retried while `execution_count <= max_retries`
 /// (`max_retries` counts retries after the first attempt), otherwise final.
-async fn fail_attempt(tx: &mut dyn Tx, mut task: Task, error: String, now: i64) -> Result<()> {
+/// Whether a failed attempt may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// While the task's retries last.
+    AsAllowed,
+    /// Not at all: the task fails now (cancelled, or the worker said
+    /// another attempt cannot succeed).
+    Never,
+}
+
+async fn fail_attempt(tx: &mut dyn Tx, mut task: Task, error: String, now: i64, retry: Retry) -> Result<()> {
     task.error = Some(error.clone());
     task.lease_until = None;
-    if task.execution_count <= task.max_retries {
+    if retry == Retry::AsAllowed && task.execution_count <= task.max_retries {
         task.status = TaskStatus::Pending;
         task.ready_at = now;
         tx.update_task(&task).await?;

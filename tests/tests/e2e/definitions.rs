@@ -166,6 +166,48 @@ impl TaskDefinition for AlwaysFails {
     }
 }
 
+/// `declines`: fails every attempt with an error no retry can fix, and
+/// counts its attempts.
+pub struct Declines(pub Arc<AtomicUsize>);
+
+#[reference_sdk::async_trait]
+impl TaskDefinition for Declines {
+    type Input = Value;
+    type Output = Value;
+
+    fn kind(&self) -> &str {
+        "declines"
+    }
+
+    async fn execute(&self, ctx: TaskContext, _input: Value) -> Result<Value> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Err(Error::Fatal(format!("card declined (attempt {})", ctx.attempt())))
+    }
+}
+
+/// Schedules `declines` with two retries and reports how it ended.
+pub struct Checkout;
+
+#[reference_sdk::async_trait]
+impl WorkflowDefinition for Checkout {
+    type Input = Value;
+    type Output = String;
+
+    fn kind(&self) -> &str {
+        "checkout"
+    }
+
+    async fn execute(&self, ctx: WorkflowContext, _input: Value) -> Result<String> {
+        match ctx
+            .schedule_task_with_retries::<_, Value>("declines", &json!({}), Some(2))
+            .await
+        {
+            Ok(_) => Ok("unexpected success".into()),
+            Err(err) => Ok(format!("caught: {err}")),
+        }
+    }
+}
+
 /// Schedules one task of the given kind and returns its output (the kind
 /// comes from the input, so two versions of the code can disagree).
 pub struct OneTask;

@@ -108,6 +108,27 @@ async fn task_failure_after_retries_resumes_the_workflow() {
 }
 
 #[tokio::test]
+async fn a_fatal_task_error_resumes_the_workflow_without_retries() {
+    let env = Env::start().await;
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let worker = env
+        .worker("checkout")
+        .register_workflow(Checkout)
+        .register_task(Declines(attempts.clone()))
+        .start()
+        .await
+        .unwrap();
+    let outcome: String = worker
+        .client()
+        .start_workflow_and_wait("checkout", &json!({}), WAIT)
+        .await
+        .unwrap();
+    assert_eq!(outcome, "caught: Task failed: card declined (attempt 1)");
+    worker.stop().await;
+    assert_eq!(attempts.load(Ordering::SeqCst), 1, "two retries were left, none ran");
+}
+
+#[tokio::test]
 async fn standalone_task_created_over_rest_is_executed() {
     let env = Env::start().await;
     let executions = Arc::new(AtomicUsize::new(0));

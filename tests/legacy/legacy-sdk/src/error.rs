@@ -19,9 +19,15 @@ pub enum Error {
     /// The workflow code no longer matches its recorded history.
     #[error("determinism violation: {0}")]
     Determinism(String),
-    /// A workflow or task failed with this message.
+    /// A workflow or task failed with this message. A task failing so is
+    /// retried while its retries last.
     #[error("{0}")]
     Failed(String),
+    /// A task failed in a way that another attempt cannot fix (a declined
+    /// card, input that can never be valid): it fails now, whatever its
+    /// retries.
+    #[error("{0}")]
+    Fatal(String),
     /// Waiting for a result took longer than allowed.
     #[error("timed out: {0}")]
     Timeout(String),
@@ -49,6 +55,13 @@ impl From<serde_json::Error> for Error {
 }
 
 impl Error {
+    /// May another attempt of the task that failed so succeed? Everything
+    /// but [`Error::Fatal`] may: a timeout, a transport error, a failure
+    /// of the task's own code.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, Error::Fatal(_))
+    }
+
     /// Is the server unreachable (reconnect with backoff) rather than
     /// refusing the request?
     pub fn is_unavailable(&self) -> bool {

@@ -164,6 +164,7 @@ async fn task_failure_retries_then_wakes_the_workflow() {
             .fail_task(pb::FailTaskRequest {
                 task_execution_id: task_id.to_string(),
                 error: format!("boom {attempt}"),
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -180,6 +181,42 @@ async fn task_failure_retries_then_wakes_the_workflow() {
     let (kind, data) = events.last().unwrap();
     assert_eq!(kind, "TASK_FAILED");
     assert_eq!(data["error"], "boom 2");
+}
+
+#[tokio::test]
+async fn a_non_retryable_failure_fails_the_task_at_once() {
+    let s = TestServer::start().await;
+    let id = s.start_workflow("order", "q-fatal", json!({})).await;
+    s.poll("q-fatal").await.unwrap();
+    let task_id = Uuid::new_v4();
+    s.submit(
+        &id,
+        vec![util::schedule_task(task_id, "charge", Some(3))],
+        pb::WorkflowStatus::Suspended,
+    )
+    .await
+    .unwrap();
+    let task = s.poll_task("q-fatal").await.expect("pollable");
+    assert_eq!(task.execution_count, 1);
+    s.tasks()
+        .fail_task(pb::FailTaskRequest {
+            task_execution_id: task_id.to_string(),
+            error: "card declined".into(),
+            non_retryable: true,
+        })
+        .await
+        .unwrap();
+    assert!(
+        s.poll_task("q-fatal").await.is_none(),
+        "not retried, 3 retries left or not"
+    );
+    assert!(s.poll("q-fatal").await.is_some(), "the failure wakes the workflow");
+    let events = s.events(&id).await;
+    let (kind, data) = events.last().unwrap();
+    assert_eq!(
+        (kind.as_str(), &data["error"]),
+        ("TASK_FAILED", &json!("card declined"))
+    );
 }
 
 #[tokio::test]

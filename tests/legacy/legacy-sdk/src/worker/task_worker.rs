@@ -44,6 +44,32 @@ impl Default for TaskWorkerConfig {
     }
 }
 
+/// Why an attempt failed, as the worker reports it: the text the workflow
+/// sees, and whether the server may run another attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    error: String,
+    retryable: bool,
+}
+
+impl Failure {
+    fn retryable(error: impl Into<String>) -> Self {
+        Failure {
+            error: error.into(),
+            retryable: true,
+        }
+    }
+}
+
+impl From<crate::Error> for Failure {
+    fn from(err: crate::Error) -> Self {
+        Failure {
+            retryable: err.is_retryable(),
+            error: err.to_string(),
+        }
+    }
+}
+
 pub(crate) struct TaskWorker {
     pub client: FlovynClient,
     pub config: TaskWorkerConfig,
@@ -77,7 +103,8 @@ impl Poller for TaskWorker {
     async fn execute(&self, task: pb::TaskExecutionInfo) -> Result<()> {
         let task_id = Uuid::parse_str(&task.task_execution_id).map_err(|e| crate::Error::Decode(e.to_string()))?;
         let outcome = match self.tasks.get(&task.kind) {
-            None => Err(format!("Task kind not found: {}", task.kind)),
+            // Another worker of the queue may know the kind.
+            None => Err(Failure::retryable(format!("Task kind not found: {}", task.kind))),
             Some(definition) => {
                 let ctx = TaskContext {
                     grpc: self.client.grpc.clone(),
@@ -90,8 +117,8 @@ impl Poller for TaskWorker {
                 let limit = definition.timeout().unwrap_or(self.config.task_timeout);
                 match tokio::time::timeout(limit, run).await {
                     Ok(Ok(output)) => Ok(output),
-                    Ok(Err(err)) => Err(err.to_string()),
-                    Err(_) => Err("Task execution timed out".to_string()),
+                    Ok(Err(err)) => Err(Failure::from(err)),
+                    Err(_) => Err(Failure::retryable("Task execution timed out")),
                 }
             }
         };
@@ -105,11 +132,12 @@ impl Poller for TaskWorker {
                     })
                     .await?;
             }
-            Err(error) => {
+            Err(failure) => {
                 client
                     .fail_task(pb::FailTaskRequest {
                         task_execution_id: task.task_execution_id,
-                        error,
+                        error: failure.error,
+                        non_retryable: !failure.retryable,
                     })
                     .await?;
             }
@@ -135,5 +163,20 @@ impl Poller for TaskWorker {
 
     fn polls(&self) -> &AtomicU64 {
         &self.polls
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_fatal_error_is_reported_as_not_retryable() {
+        let fatal = Failure::from(crate::Error::Fatal("card declined".into()));
+        assert_eq!((fatal.error.as_str(), fatal.retryable), ("card declined", false));
+        let failed = Failure::from(crate::Error::Failed("flaky".into()));
+        assert_eq!((failed.error.as_str(), failed.retryable), ("flaky", true));
+        let timeout = Failure::from(crate::Error::Timeout("slow".into()));
+        assert!(timeout.retryable, "{timeout:?}");
     }
 }

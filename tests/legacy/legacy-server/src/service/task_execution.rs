@@ -61,7 +61,9 @@ impl Services {
 
     /// Records a failed attempt: back to the queue while retries remain,
     /// otherwise failed for good and reported to the owning workflow.
-    pub async fn fail_task(&self, org_id: Uuid, task_id: Uuid, error: String) -> Result<()> {
+    /// A failed attempt: retried while retries remain, unless the worker
+    /// says another attempt cannot succeed ([`Retry::Never`]).
+    pub async fn fail_task(&self, org_id: Uuid, task_id: Uuid, error: String, retry: Retry) -> Result<()> {
         let now = self.clock.now_ms();
         let mut tx = self.storage.begin().await?;
         let task = owned_task(&mut *tx, org_id, task_id).await?;
@@ -69,7 +71,7 @@ impl Services {
             return not_held(&mut *tx, &task).await;
         }
         let queue = task.queue.clone();
-        fail_attempt(&mut *tx, task, error, now, &self.notifier).await?;
+        fail_attempt(&mut *tx, task, error, now, retry, &self.notifier).await?;
         tx.commit().await?;
         // A retry is pollable again.
         self.notifier.notify_work_available(org_id, &queue);
@@ -89,9 +91,16 @@ impl Services {
                 task.status.as_str().to_ascii_lowercase()
             )));
         }
-        task.max_retries = 0;
         task.execution_count = task.execution_count.max(1);
-        fail_attempt(&mut *tx, task, "Task cancelled".into(), now, &self.notifier).await?;
+        fail_attempt(
+            &mut *tx,
+            task,
+            "Task cancelled".into(),
+            now,
+            Retry::Never,
+            &self.notifier,
+        )
+        .await?;
         tx.commit().await?;
         self.notifier.notify_work_available(org_id, "");
         Ok(())
@@ -124,7 +133,7 @@ impl Services {
                 None => "Task lease expired: its worker stopped reporting".to_string(),
             };
             self.notifier.notify_work_available(task.org_id, &task.queue);
-            fail_attempt(&mut *tx, task, error, now, &self.notifier).await?;
+            fail_attempt(&mut *tx, task, error, now, Retry::AsAllowed, &self.notifier).await?;
         }
         tx.commit().await?;
         Ok(count)
@@ -172,16 +181,27 @@ impl Services {
 
 /// One failed attempt: retried while `execution_count <= max_retries`
 /// (`max_retries` counts retries after the first attempt), otherwise final.
+/// Whether a failed attempt may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// While the task's retries last.
+    AsAllowed,
+    /// Not at all: the task fails now (cancelled, or the worker said
+    /// another attempt cannot succeed).
+    Never,
+}
+
 async fn fail_attempt(
     tx: &mut dyn Tx,
     mut task: Task,
     error: String,
     now: i64,
+    retry: Retry,
     notifier: &WorkerNotifier,
 ) -> Result<()> {
     task.error = Some(error.clone());
     task.lease_until = None;
-    if task.execution_count <= task.max_retries {
+    if retry == Retry::AsAllowed && task.execution_count <= task.max_retries {
         task.status = TaskStatus::Pending;
         task.ready_at = now;
         tx.update_task(&task).await?;

@@ -8,6 +8,7 @@ use super::pb::task_execution_server::TaskExecution;
 use super::{org_of, parse_json, parse_uuid, principal, to_bytes, GrpcState};
 use crate::log_text;
 use crate::service::client_duration;
+use crate::service::task_execution::Retry;
 use crate::service::task_launcher::SubmitTask;
 
 pub struct TaskExecutionService {
@@ -100,7 +101,15 @@ impl TaskExecution for TaskExecutionService {
         let principal = principal(&request)?;
         let req = request.into_inner();
         let id = parse_uuid(&req.task_execution_id, "task_execution_id")?;
-        self.state.services.fail_task(principal.org_id, id, req.error).await?;
+        let retry = if req.non_retryable {
+            Retry::Never
+        } else {
+            Retry::AsAllowed
+        };
+        self.state
+            .services
+            .fail_task(principal.org_id, id, req.error, retry)
+            .await?;
         // A retry is back on its queue, or the owning workflow was told.
         let org_id = principal.org_id;
         self.state.notifier.notify_work_available(org_id, "");
