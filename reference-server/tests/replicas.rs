@@ -7,6 +7,9 @@
 #[allow(dead_code)]
 #[path = "process.rs"]
 mod process;
+#[allow(dead_code)]
+#[path = "util.rs"]
+mod util;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -215,4 +218,44 @@ async fn two_replicas_share_the_work_and_survive_losing_one() {
     }
     b.child.kill().unwrap();
     b.child.wait().unwrap();
+}
+
+/// A poll held by one replica is woken by work committed on another: the
+/// commit's `pg_notify` reaches every replica's listener, well before the
+/// held poll's own periodic look (2 s).
+#[tokio::test]
+async fn a_poll_held_on_one_replica_is_woken_by_work_committed_on_another() {
+    let a = util::TestServer::start().await;
+    let b = util::TestServer::start_beside(&a).await;
+    let mut dispatch = b.dispatch();
+    let request = reference_server::api::grpc::pb::PollRequest {
+        worker_id: "held-on-b".into(),
+        org_id: b.org.to_string(),
+        queue: "q-replicas".into(),
+        timeout_seconds: 30,
+        ..Default::default()
+    };
+    let poll = tokio::spawn(async move { dispatch.poll_workflow(request).await.unwrap().into_inner() });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.server.as_ref().unwrap().held_polls() == 0 {
+        assert!(Instant::now() < deadline, "never held");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let started = Instant::now();
+    let id = a.start_workflow("w", "q-replicas", serde_json::json!({})).await;
+    let got = tokio::time::timeout(Duration::from_secs(10), poll)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.workflow_execution.expect("woken").id, id);
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        b.server.as_ref().unwrap().polls_woken(),
+        1,
+        "by the notification, not a re-check"
+    );
 }

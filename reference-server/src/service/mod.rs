@@ -12,6 +12,7 @@ pub mod commands;
 pub mod dispatch;
 pub mod effects;
 pub mod events;
+mod held_poll;
 pub mod orgs;
 pub mod promise_resolver;
 pub mod schedules;
@@ -23,6 +24,8 @@ pub mod workflow_launcher;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use self::clock::Clock;
 use crate::storage::{self, Storage};
@@ -60,6 +63,8 @@ pub struct Settings {
     pub task_lease: Duration,
     /// Retries of a task when the request does not say (fact sheet 5.3).
     pub default_max_retries: i32,
+    /// Longest a poll with nothing ready is held (zero: answered at once).
+    pub max_poll_wait: Duration,
 }
 
 impl Default for Settings {
@@ -68,6 +73,7 @@ impl Default for Settings {
             workflow_lease: Duration::from_secs(60),
             task_lease: Duration::from_secs(300),
             default_max_retries: 3,
+            max_poll_wait: Duration::from_secs(60),
         }
     }
 }
@@ -82,6 +88,8 @@ pub struct Services {
     pub alarm: Arc<alarm::Alarm>,
     /// The time every stored deadline is measured in.
     pub clock: Clock,
+    /// Cancelled when the server stops: held polls answer at once.
+    pub shutdown: CancellationToken,
 }
 
 impl Services {
@@ -91,7 +99,15 @@ impl Services {
             settings: Arc::new(settings),
             alarm: Arc::new(alarm::Alarm::default()),
             clock: Clock::system(),
+            shutdown: CancellationToken::new(),
         }
+    }
+
+    /// The same services, stopping their held polls when `shutdown` is
+    /// cancelled.
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
     }
 
     /// The same services reading the time from `clock`.

@@ -201,3 +201,30 @@ async fn task_definition_timeout_fails_the_attempt() {
     assert!(err.contains("Task execution timed out"), "{err}");
     worker.stop().await;
 }
+
+#[tokio::test]
+async fn an_idle_worker_waits_in_a_held_poll_and_stops_at_once() {
+    let env = Env::start().await;
+    let worker = env.worker("idle").register_workflow(Hello).start().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.server.held_polls() == 0 {
+        assert!(Instant::now() < deadline, "the worker's poll was never held");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let polls = worker.stats().workflow_polls;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // With immediate answers and a 100 ms backoff this would be 5 to 10.
+    assert_eq!(worker.stats().workflow_polls, polls, "one poll, held: no empty polls");
+    let stopping = Instant::now();
+    worker.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2),
+        "stop took {:?}",
+        stopping.elapsed()
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while env.server.held_polls() > 0 {
+        assert!(Instant::now() < deadline, "the stopped worker's poll is still held");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::pb::workflow_dispatch_server::WorkflowDispatch;
 use super::pb::{self, workflow_command::CommandData};
+use super::poll_budget::poll_budget;
 use super::{org_of, parse_json, parse_uuid, principal, to_bytes, GrpcState};
 use crate::service::client_duration;
 use crate::service::commands::{Command, ScheduleChild, ScheduleTask, SubmitStatus};
@@ -145,9 +146,10 @@ impl WorkflowDispatch for WorkflowDispatchService {
 
     async fn poll_workflow(&self, request: Request<pb::PollRequest>) -> Result<Response<pb::PollResponse>, Status> {
         let principal = principal(&request)?;
+        let budget = poll_budget(&request, request.get_ref().timeout_seconds);
         let req = request.into_inner();
         let org_id = org_of(&principal, &req.org_id, "org_id")?;
-        let task = self.state.services.poll_workflow(org_id, &req.queue).await?;
+        let task = self.state.services.poll_workflow(org_id, &req.queue, budget).await?;
         let workflow_execution = task.map(|t| {
             let w = t.workflow;
             pb::WorkflowExecution {

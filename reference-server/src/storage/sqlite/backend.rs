@@ -5,10 +5,11 @@
 
 use async_trait::async_trait;
 use sqlx::Sqlite;
+use uuid::Uuid;
 
 use super::group_commit::SqliteTx;
 use crate::storage::sql::{arguments, Backend, Row, Stmt};
-use crate::storage::Result;
+use crate::storage::{Result, Work};
 
 #[async_trait]
 impl Backend for SqliteTx {
@@ -18,6 +19,10 @@ impl Backend for SqliteTx {
 
     fn skip_locked(&self) -> &'static str {
         ""
+    }
+
+    fn mark_pollable(&mut self, work: Work, org_id: Uuid, queue: &str) {
+        *self.pollable.entry((work, org_id, queue.to_string())).or_default() += 1;
     }
 
     async fn execute(&mut self, Stmt { sql, args }: Stmt) -> Result<()> {

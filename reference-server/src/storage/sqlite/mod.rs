@@ -25,7 +25,7 @@ use uuid::Uuid;
 use self::durability::{Syncer, CHECKPOINT_SQL};
 use self::group_commit::{SqliteTx, Writer};
 use super::queries::ready_probe;
-use super::{Error, Result, Storage, Tx, Work};
+use super::{Error, Result, Storage, Tx, Waiters, Work};
 
 /// (work, org, queue) of a cached "nothing ready" answer.
 type ReadyKey = (Work, Uuid, String);
@@ -53,6 +53,8 @@ pub struct SqliteStorage {
     /// (work, org, queue) → generation at which nothing was ready.
     empty: Arc<std::sync::Mutex<HashMap<ReadyKey, u64>>>,
     syncer: Arc<Syncer>,
+    /// The held polls, woken after each durable commit (`group_commit`).
+    waiters: Arc<Waiters>,
 }
 
 impl SqliteStorage {
@@ -87,6 +89,7 @@ impl SqliteStorage {
             generation: Arc::new(AtomicU64::new(0)),
             empty: Arc::default(),
             syncer: Syncer::start(path),
+            waiters: Arc::default(),
         })
     }
 
@@ -134,6 +137,15 @@ impl Storage for SqliteStorage {
             empty.insert(key, generation);
         }
         Ok(found.is_some())
+    }
+
+    fn waiters(&self) -> &Arc<Waiters> {
+        &self.waiters
+    }
+
+    /// Every commit is this process's: no wake can be lost.
+    fn recheck_interval(&self) -> Option<Duration> {
+        None
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>> {

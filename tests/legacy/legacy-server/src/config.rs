@@ -70,6 +70,9 @@ impl DatabaseConfig {
     }
 }
 
+/// The longest accepted `max_poll_wait_seconds`: an hour.
+pub const MAX_POLL_WAIT_SECONDS: u64 = 3600;
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
@@ -92,6 +95,10 @@ pub struct ServerConfig {
     pub http_header_timeout_seconds: u64,
     /// HTTP: how long reading one request's body may take.
     pub http_body_timeout_seconds: u64,
+    /// Longest a poll with nothing ready is held, waiting for work of its
+    /// queue (the poll's own `timeout_seconds` may be shorter). 0 answers
+    /// at once, leaving the wait to the worker's backoff.
+    pub max_poll_wait_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +115,7 @@ impl Default for ServerConfig {
             shutdown_grace_seconds: 3,
             http_header_timeout_seconds: 10,
             http_body_timeout_seconds: 30,
+            max_poll_wait_seconds: 60,
         }
     }
 }
@@ -276,6 +284,12 @@ impl Config {
     /// Messages name the entry (`auth.static_api_key.keys[2]`), never a key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.server.max_poll_wait_seconds > MAX_POLL_WAIT_SECONDS {
+            return invalid(format!(
+                "server.max_poll_wait_seconds: {} is more than {MAX_POLL_WAIT_SECONDS} (an hour)",
+                self.server.max_poll_wait_seconds
+            ));
+        }
         for (i, org) in self.orgs.iter().enumerate() {
             if org.slug.trim().is_empty() || org.slug.trim() != org.slug {
                 return invalid(format!(

@@ -1,7 +1,8 @@
 //! The Flovyn reference server: the migration's end state. Workers find
 //! work only by polling (`PollWorkflow`, `PollTask` claim the next ready
-//! item of their org and queue and answer at once); there is no notifier,
-//! no broadcast and no push channel. `SubscribeToNotifications` stays
+//! item of their org and queue, or hold the poll until a commit makes one
+//! ready, waking one poll per item); there is no notifier, no broadcast and
+//! no push channel. `SubscribeToNotifications` stays
 //! registered as a stub for SDKs from before the migration.
 //!
 //! Layout: [`config`] → [`storage`] (SQLite) → [`service`] (domain logic,
@@ -79,6 +80,17 @@ impl RunningServer {
         scheduler::pass(&self.services).await
     }
 
+    /// Polls held now, waiting for work.
+    pub fn held_polls(&self) -> usize {
+        self.services.storage.waiters().waiting()
+    }
+
+    /// Held polls woken since start: one per row made pollable while polls
+    /// waited on its queue (never all of a queue's polls at once).
+    pub fn polls_woken(&self) -> u64 {
+        self.services.storage.waiters().woken_total()
+    }
+
     /// The token that stops the server when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
@@ -132,12 +144,16 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<RunningSer
     let settings = Settings {
         workflow_lease: Duration::from_secs(config.server.workflow_lease_seconds),
         task_lease: Duration::from_secs(config.server.task_lease_seconds),
+        max_poll_wait: Duration::from_secs(config.server.max_poll_wait_seconds),
         ..Settings::default()
     };
     // One notifier for the whole server: gRPC and REST handlers and the
     // services all tell it when work becomes available.
     let notifier = Arc::new(WorkerNotifier::new());
-    let services = Services::new(storage, settings, notifier.clone()).with_clock(clock);
+    let shutdown = CancellationToken::new();
+    let services = Services::new(storage, settings, notifier.clone())
+        .with_clock(clock)
+        .with_shutdown(shutdown.clone());
     let orgs: Vec<Org> = config
         .orgs
         .iter()
@@ -162,7 +178,6 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<RunningSer
         source,
     })?;
 
-    let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let grpc_state = api::grpc::GrpcState {
         services: services.clone(),

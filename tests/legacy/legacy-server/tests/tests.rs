@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod dispatch;
+mod held_polls;
 mod hostile;
 mod http_limits;
 mod lifecycle;

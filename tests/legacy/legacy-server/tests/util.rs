@@ -42,6 +42,9 @@ pub struct TestServer {
     channel: Channel,
     /// The server's clock: manual for [`TestServer::start_manual`].
     pub clock: Clock,
+    /// What the server was started with.
+    #[allow(dead_code)] // read by `start_beside`, which tests/replicas.rs uses
+    config: Config,
 }
 
 impl TestServer {
@@ -99,7 +102,28 @@ impl TestServer {
         }
         config.database.url = reference_server::testing::test_database_url().await;
         tune(&mut config);
-        let server = reference_server::start_with_clock(config, clock.clone()).await.unwrap();
+        Self::launch(config, clock, dir).await
+    }
+
+    /// A second server on the same database, orgs and keys (a replica;
+    /// PostgreSQL only, in tests/replicas.rs).
+    #[allow(dead_code)]
+    pub async fn start_beside(other: &TestServer) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = other.config.clone();
+        config.server.data_dir = dir.path().to_path_buf();
+        Self::launch(config, Clock::system(), dir).await
+    }
+
+    /// Starts `config`, whose first two orgs and first three keys are the
+    /// test's (org, other org; worker, other worker, admin user).
+    async fn launch(config: Config, clock: Clock, dir: tempfile::TempDir) -> Self {
+        let keys = &config.auth.static_api_key.keys;
+        let (token, other_token, api_key) = (keys[0].key.clone(), keys[1].key.clone(), keys[2].key.clone());
+        let (org, other_org) = (config.orgs[0].id, config.orgs[1].id);
+        let server = reference_server::start_with_clock(config.clone(), clock.clone())
+            .await
+            .unwrap();
         let channel = Channel::from_shared(format!("http://{}", server.grpc_addr))
             .unwrap()
             .connect()
@@ -115,6 +139,7 @@ impl TestServer {
             api_key,
             channel,
             clock,
+            config,
         }
     }
 
@@ -168,14 +193,20 @@ impl TestServer {
             .workflow_execution_id
     }
 
-    /// One poll of `queue`.
+    /// One look at `queue`: a poll that is answered at once
+    /// (`timeout_seconds` 0), whatever the server's longest wait.
     pub async fn poll(&self, queue: &str) -> Option<pb::WorkflowExecution> {
+        self.poll_held(queue, 0).await
+    }
+
+    /// A poll of `queue` that may be held up to `seconds`.
+    pub async fn poll_held(&self, queue: &str, seconds: i64) -> Option<pb::WorkflowExecution> {
         self.dispatch()
             .poll_workflow(pb::PollRequest {
                 worker_id: "worker-test".into(),
                 org_id: self.org.to_string(),
                 queue: queue.into(),
-                timeout_seconds: 60,
+                timeout_seconds: seconds,
                 ..Default::default()
             })
             .await
@@ -184,13 +215,19 @@ impl TestServer {
             .workflow_execution
     }
 
+    /// One look at the task queue `queue`, answered at once.
     pub async fn poll_task(&self, queue: &str) -> Option<pb::TaskExecutionInfo> {
+        self.poll_task_held(queue, 0).await
+    }
+
+    /// A task poll of `queue` that may be held up to `seconds`.
+    pub async fn poll_task_held(&self, queue: &str, seconds: i64) -> Option<pb::TaskExecutionInfo> {
         self.tasks()
             .poll_task(pb::PollTaskRequest {
                 worker_id: "worker-test".into(),
                 org_id: self.org.to_string(),
                 queue: queue.into(),
-                timeout_seconds: 60,
+                timeout_seconds: seconds,
                 ..Default::default()
             })
             .await

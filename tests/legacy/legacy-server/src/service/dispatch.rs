@@ -1,6 +1,8 @@
 //! Workflow dispatch: claiming a workflow task (poll), reading its history,
 //! and applying a submission (commands, then status) in one transaction.
 
+use std::time::Duration;
+
 use serde_json::json;
 use uuid::Uuid;
 
@@ -19,10 +21,15 @@ pub struct WorkflowTask {
 }
 
 impl Services {
-    /// Claims the next pollable workflow of (org, queue), if any. Answers at
-    /// once: the worker's backoff is the only wait.
-    pub async fn poll_workflow(&self, org_id: Uuid, queue: &str) -> Result<Option<WorkflowTask>> {
+    /// Claims the next pollable workflow of (org, queue); with nothing
+    /// ready, waits up to `budget` for one (see `held_poll`).
+    pub async fn poll_workflow(&self, org_id: Uuid, queue: &str, budget: Duration) -> Result<Option<WorkflowTask>> {
         let queue = if queue.is_empty() { "default" } else { queue };
+        let key = (Work::Workflow, org_id, queue.to_string());
+        self.hold(key, budget, || self.claim_workflow(org_id, queue)).await
+    }
+
+    async fn claim_workflow(&self, org_id: Uuid, queue: &str) -> Result<Option<WorkflowTask>> {
         // An empty poll only reads: it never waits for the writer nor
         // writes to disk.
         if !self.storage.has_ready(Work::Workflow, org_id, queue).await? {

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod dispatch;
 pub mod effects;
 pub mod events;
+mod held_poll;
 pub mod orgs;
 pub mod promise_resolver;
 pub mod schedules;
@@ -23,6 +24,8 @@ pub mod workflow_launcher;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use self::clock::Clock;
 use crate::api::grpc::WorkerNotifier;
@@ -61,6 +64,8 @@ pub struct Settings {
     pub task_lease: Duration,
     /// Retries of a task when the request does not say (fact sheet 5.3).
     pub default_max_retries: i32,
+    /// Longest a poll with nothing ready is held (zero: answered at once).
+    pub max_poll_wait: Duration,
 }
 
 impl Default for Settings {
@@ -69,6 +74,7 @@ impl Default for Settings {
             workflow_lease: Duration::from_secs(60),
             task_lease: Duration::from_secs(300),
             default_max_retries: 3,
+            max_poll_wait: Duration::from_secs(60),
         }
     }
 }
@@ -85,6 +91,8 @@ pub struct Services {
     pub notifier: Arc<WorkerNotifier>,
     /// The time every stored deadline is measured in.
     pub clock: Clock,
+    /// Cancelled when the server stops: held polls answer at once.
+    pub shutdown: CancellationToken,
 }
 
 impl Services {
@@ -95,7 +103,15 @@ impl Services {
             alarm: Arc::new(alarm::Alarm::default()),
             notifier,
             clock: Clock::system(),
+            shutdown: CancellationToken::new(),
         }
+    }
+
+    /// The same services, stopping their held polls when `shutdown` is
+    /// cancelled.
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
     }
 
     /// The same services reading the time from `clock`.

@@ -2,6 +2,8 @@
 //! (re-queued while retries remain, `TASK_FAILED` on the owning workflow
 //! when they run out). A completion wakes the owning workflow.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -11,9 +13,15 @@ use crate::api::grpc::WorkerNotifier;
 use crate::storage::{Task, TaskStatus, Tx, Work};
 
 impl Services {
-    /// Claims the next pollable task of (org, queue), if any; answers at once.
-    pub async fn poll_task(&self, org_id: Uuid, queue: &str) -> Result<Option<Task>> {
+    /// Claims the next pollable task of (org, queue); with nothing ready,
+    /// waits up to `budget` for one (see `held_poll`).
+    pub async fn poll_task(&self, org_id: Uuid, queue: &str, budget: Duration) -> Result<Option<Task>> {
         let queue = if queue.is_empty() { "default" } else { queue };
+        let key = (Work::Task, org_id, queue.to_string());
+        self.hold(key, budget, || self.claim_task(org_id, queue)).await
+    }
+
+    async fn claim_task(&self, org_id: Uuid, queue: &str) -> Result<Option<Task>> {
         if !self.storage.has_ready(Work::Task, org_id, queue).await? {
             return Ok(None);
         }

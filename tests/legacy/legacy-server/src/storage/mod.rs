@@ -10,10 +10,16 @@ mod queries;
 mod rows;
 mod sql;
 pub mod sqlite;
+pub mod waiters;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
 use uuid::Uuid;
+
+pub use self::waiters::{QueueKey, Ticket, Waiters};
 
 /// Storage failures. `NotFound` is for lookups that must find a row.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +58,16 @@ pub trait Storage: Send + Sync + 'static {
     /// promise that a claim would find nothing; `true` may be wrong. Lets
     /// empty polls skip the writer (and, with a cache, the database).
     async fn has_ready(&self, work: Work, org_id: Uuid, queue: &str) -> Result<bool>;
+
+    /// The held polls of this server. Every committed transaction that
+    /// made rows pollable wakes as many of its queue's polls, once the
+    /// commit is durable; no caller has to.
+    fn waiters(&self) -> &Arc<Waiters>;
+
+    /// How often a held poll looks again without being woken: `None` when
+    /// no wake can be lost (one process), an interval when one can (a
+    /// notification from another replica missed while reconnecting).
+    fn recheck_interval(&self) -> Option<Duration>;
 }
 
 /// One transaction. Dropping it without [`Tx::commit`] rolls back.
@@ -129,7 +145,7 @@ pub trait Tx: Send {
 }
 
 /// The two kinds of pollable work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Work {
     Workflow,
     Task,

@@ -2,6 +2,11 @@
 //! `sql` for the dialect both accept). What differs between SQLite and
 //! PostgreSQL is asked of the [`Backend`]: where rows are locked, and how a
 //! statement runs in its transaction.
+//!
+//! Every write that leaves a workflow or task `PENDING` (pollable) tells
+//! the backend which queue it was ([`Backend::mark_pollable`]); the backend
+//! wakes that many held polls once the commit is durable. This is the only
+//! place that knows, so that no caller has to remember.
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -12,7 +17,9 @@ use super::rows::{
     SCHEDULE_COLUMNS, TASK_COLUMNS, WORKFLOW_COLUMNS,
 };
 use super::sql::{Backend, Stmt};
-use super::{Event, Org, Promise, PromiseStatus, Result, Schedule, Task, Tx, Work, Worker, Workflow};
+use super::{
+    Event, Org, Promise, PromiseStatus, Result, Schedule, Task, TaskStatus, Tx, Work, Worker, Workflow, WorkflowStatus,
+};
 
 /// The probe behind `Storage::has_ready`: one row if (org `$1`, queue
 /// `$2`) has pollable work of that kind.
@@ -65,7 +72,11 @@ impl<B: Backend> Tx for B {
         .bind(w.ready_at)
         .bind(w.created_at)
         .bind(w.completed_at);
-        self.execute(stmt).await
+        self.execute(stmt).await?;
+        if w.status == WorkflowStatus::Pending {
+            self.mark_pollable(Work::Workflow, w.org_id, &w.queue);
+        }
+        Ok(())
     }
 
     async fn workflow(&mut self, id: Uuid) -> Result<Option<Workflow>> {
@@ -99,7 +110,11 @@ impl<B: Backend> Tx for B {
         .bind(w.ready_at)
         .bind(w.completed_at)
         .bind(w.id);
-        self.execute(stmt).await
+        self.execute(stmt).await?;
+        if w.status == WorkflowStatus::Pending {
+            self.mark_pollable(Work::Workflow, w.org_id, &w.queue);
+        }
+        Ok(())
     }
 
     async fn claim_workflow(&mut self, org_id: Uuid, queue: &str, lease_until: i64) -> Result<Option<(Workflow, i32)>> {
@@ -174,6 +189,9 @@ impl<B: Backend> Tx for B {
         .bind(t.created_at)
         .bind(t.completed_at);
         let inserted: Option<(i64,)> = self.fetch_optional(stmt).await?;
+        if inserted.is_some() && t.status == TaskStatus::Pending {
+            self.mark_pollable(Work::Task, t.org_id, &t.queue);
+        }
         Ok(inserted.is_some())
     }
 
@@ -207,7 +225,11 @@ impl<B: Backend> Tx for B {
         .bind(t.ready_at)
         .bind(t.completed_at)
         .bind(t.id);
-        self.execute(stmt).await
+        self.execute(stmt).await?;
+        if t.status == TaskStatus::Pending {
+            self.mark_pollable(Work::Task, t.org_id, &t.queue);
+        }
+        Ok(())
     }
 
     async fn claim_task(&mut self, org_id: Uuid, queue: &str, now: i64, lease_until: i64) -> Result<Option<Task>> {
@@ -420,9 +442,12 @@ impl<B: Backend> Tx for B {
     async fn reclaim_expired_workflows(&mut self, now: i64) -> Result<u64> {
         let stmt = Stmt::new(
             "UPDATE workflow_executions SET status = 'PENDING', lease_until = NULL, ready_at = $1 \
-             WHERE status = 'RUNNING' AND lease_until <= $1 RETURNING CAST(1 AS BIGINT)",
+             WHERE status = 'RUNNING' AND lease_until <= $1 RETURNING org_id, queue",
         );
-        let reclaimed: Vec<(i64,)> = self.fetch_all(stmt.bind(now)).await?;
+        let reclaimed: Vec<(String, String)> = self.fetch_all(stmt.bind(now)).await?;
+        for (org_id, queue) in &reclaimed {
+            self.mark_pollable(Work::Workflow, rows::uuid(org_id)?, queue);
+        }
         Ok(reclaimed.len() as u64)
     }
 

@@ -16,7 +16,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Arguments, Database, Encode, FromRow, Type};
 use uuid::Uuid;
 
-use super::{Error, Result};
+use super::{Error, Result, Work};
 
 /// One bound value. Ids and JSON travel as text, times and counts as
 /// 64-bit integers, flags as 0/1: the column types of both schemas.
@@ -70,6 +70,9 @@ pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Sen
 
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
 
+/// The queues a transaction made rows pollable in, with how many rows.
+pub type Pollable = std::collections::BTreeMap<super::QueueKey, usize>;
+
 /// A backend's transaction, as the SQL layer uses it. Every type that
 /// implements it is a [`super::Tx`] (see `queries`).
 #[async_trait]
@@ -80,6 +83,10 @@ pub trait Backend: Send + 'static {
     /// Appended to the pick of a claim and to the scheduler's due rows:
     /// rows another transaction holds are skipped, not waited for.
     fn skip_locked(&self) -> &'static str;
+
+    /// The transaction made a row of (work, org, queue) pollable: once it
+    /// is committed, one held poll of that queue is to be woken.
+    fn mark_pollable(&mut self, work: Work, org_id: Uuid, queue: &str);
 
     async fn execute(&mut self, stmt: Stmt) -> Result<()>;
     async fn fetch_optional<R: Row>(&mut self, stmt: Stmt) -> Result<Option<R>>;

@@ -5,6 +5,7 @@
 //! (`pb::…`).
 
 pub mod guard;
+mod poll_budget;
 pub mod task_execution;
 pub mod worker_lifecycle;
 pub mod workflow_dispatch;

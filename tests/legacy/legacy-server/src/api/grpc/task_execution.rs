@@ -5,6 +5,7 @@ use tonic::{Request, Response, Status};
 
 use super::pb;
 use super::pb::task_execution_server::TaskExecution;
+use super::poll_budget::poll_budget;
 use super::{org_of, parse_json, parse_uuid, principal, to_bytes, GrpcState};
 use crate::log_text;
 use crate::service::client_duration;
@@ -70,9 +71,10 @@ impl TaskExecution for TaskExecutionService {
 
     async fn poll_task(&self, request: Request<pb::PollTaskRequest>) -> Result<Response<pb::PollTaskResponse>, Status> {
         let principal = principal(&request)?;
+        let budget = poll_budget(&request, request.get_ref().timeout_seconds);
         let req = request.into_inner();
         let org_id = org_of(&principal, &req.org_id, "org_id")?;
-        let task = self.state.services.poll_task(org_id, &req.queue).await?;
+        let task = self.state.services.poll_task(org_id, &req.queue, budget).await?;
         Ok(Response::new(pb::PollTaskResponse {
             task: task.map(|t| pb::TaskExecutionInfo {
                 task_execution_id: t.id.to_string(),

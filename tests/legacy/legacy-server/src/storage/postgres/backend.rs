@@ -12,10 +12,11 @@
 
 use async_trait::async_trait;
 use sqlx::Postgres;
+use uuid::Uuid;
 
-use super::PgTx;
+use super::{listener, PgTx};
 use crate::storage::sql::{arguments, Backend, Row, Stmt};
-use crate::storage::Result;
+use crate::storage::{Result, Work};
 
 #[async_trait]
 impl Backend for PgTx {
@@ -29,6 +30,10 @@ impl Backend for PgTx {
 
     fn skip_locked(&self) -> &'static str {
         " FOR UPDATE SKIP LOCKED"
+    }
+
+    fn mark_pollable(&mut self, work: Work, org_id: Uuid, queue: &str) {
+        *self.pollable.entry((work, org_id, queue.to_string())).or_default() += 1;
     }
 
     async fn execute(&mut self, Stmt { sql, args }: Stmt) -> Result<()> {
@@ -50,7 +55,16 @@ impl Backend for PgTx {
             .await?)
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
+    /// Announces the pollable queues in the transaction itself: the
+    /// notifications go out with the commit, or not at all.
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        for (queue, rows) in std::mem::take(&mut self.pollable) {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(&*self.channel)
+                .bind(listener::payload(&queue, rows))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

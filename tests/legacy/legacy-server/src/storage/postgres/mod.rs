@@ -7,7 +7,9 @@
 //! (`synchronous_commit` as configured on the server, `on` by default).
 
 mod backend;
+mod listener;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,7 +18,8 @@ use sqlx::{Connection, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::queries::ready_probe;
-use super::{Error, Result, Storage, Tx, Work};
+use super::sql::Pollable;
+use super::{Error, Result, Storage, Tx, Waiters, Work};
 
 /// Connections per replica: enough for the concurrent requests of a busy
 /// server on a small machine.
@@ -26,6 +29,22 @@ const MAX_CONNECTIONS: u32 = 16;
 #[derive(Clone)]
 pub struct PgStorage {
     pool: PgPool,
+    /// The channel this database's pollable work is announced on.
+    channel: Arc<str>,
+    waiters: Arc<Waiters>,
+    /// The listener task, stopped with the last clone.
+    _listener: Arc<AbortOnDrop>,
+}
+
+/// How often a held poll looks again without a notification.
+const RECHECK: Duration = Duration::from_secs(2);
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl PgStorage {
@@ -47,7 +66,20 @@ impl PgStorage {
             .run(&pool)
             .await
             .map_err(|e| Error::Database(format!("migration failed: {e}")))?;
-        Ok(PgStorage { pool })
+        let schema: String = sqlx::query_scalar("SELECT current_schema()::TEXT")
+            .fetch_one(&pool)
+            .await?;
+        let channel = listener::channel(&schema);
+        let waiters = Arc::<Waiters>::default();
+        let listener = listener::start(pool.clone(), channel.clone(), waiters.clone())
+            .await
+            .map_err(|e| Error::Database(format!("cannot listen for work notifications: {e}")))?;
+        Ok(PgStorage {
+            pool,
+            channel: channel.into(),
+            waiters,
+            _listener: Arc::new(AbortOnDrop(listener)),
+        })
     }
 }
 
@@ -125,6 +157,8 @@ impl Storage for PgStorage {
         Ok(Box::new(PgTx {
             tx: self.pool.begin().await?,
             writing: true,
+            channel: self.channel.clone(),
+            pollable: Pollable::new(),
         }))
     }
 
@@ -139,10 +173,20 @@ impl Storage for PgStorage {
         Ok(found.is_some())
     }
 
+    fn waiters(&self) -> &Arc<Waiters> {
+        &self.waiters
+    }
+
+    fn recheck_interval(&self) -> Option<Duration> {
+        Some(RECHECK)
+    }
+
     async fn read(&self) -> Result<Box<dyn Tx>> {
         Ok(Box::new(PgTx {
             tx: self.pool.begin().await?,
             writing: false,
+            channel: self.channel.clone(),
+            pollable: Pollable::new(),
         }))
     }
 }
@@ -152,6 +196,9 @@ pub(super) struct PgTx {
     tx: Transaction<'static, Postgres>,
     /// Rows read for a change are locked (`FOR UPDATE`); reads lock nothing.
     writing: bool,
+    /// Announced on `channel` at commit (`backend`).
+    channel: Arc<str>,
+    pollable: Pollable,
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ use tokio::sync::{watch, OwnedMutexGuard};
 
 use super::durability::CHECKPOINT_SQL;
 use super::SqliteStorage;
+use crate::storage::sql::Pollable;
 use crate::storage::{Error, Result};
 
 /// How a batch ended, for the transactions waiting on it: the commit's
@@ -152,6 +153,9 @@ pub(super) struct SqliteTx {
     done: Option<BatchDone>,
     /// This transaction's savepoint, once its first statement opened it.
     savepoint: Option<Savepoint>,
+    /// Queues this transaction made rows pollable in: their held polls are
+    /// woken once the commit is durable.
+    pub(super) pollable: Pollable,
 }
 
 impl SqliteTx {
@@ -165,6 +169,7 @@ impl SqliteTx {
             storage: Some(storage),
             done: Some(done),
             savepoint: None,
+            pollable: Pollable::new(),
         }
     }
 
@@ -175,6 +180,7 @@ impl SqliteTx {
             storage: None,
             done: None,
             savepoint: None,
+            pollable: Pollable::new(),
         }
     }
 
@@ -230,7 +236,11 @@ impl SqliteTx {
             drop(writer);
             wait_for_batch(&storage, done).await?
         };
-        storage.syncer.wait(number).await.map_err(Error::Database)
+        storage.syncer.wait(number).await.map_err(Error::Database)?;
+        for (queue, rows) in &self.pollable {
+            storage.waiters.publish(queue, *rows);
+        }
+        Ok(())
     }
 }
 
