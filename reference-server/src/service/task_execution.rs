@@ -4,35 +4,48 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::events;
+use super::held_poll::Claim;
 use super::{lease_until, wakeup, Error, Result, Services};
 use crate::storage::{Task, TaskStatus, Tx, Work};
+
+#[async_trait]
+impl Claim for Task {
+    const WORK: Work = Work::Task;
+
+    async fn claim(services: &Services, org_id: Uuid, queue: &str) -> Result<Option<Self>> {
+        let now = services.clock.now_ms();
+        let mut tx = services.storage.begin().await?;
+        let lease = lease_until(now, services.settings.task_lease);
+        let task = tx.claim_task(org_id, queue, now, lease).await?;
+        if task.is_some() {
+            tx.commit().await?;
+            services.alarm.due_at(lease);
+        }
+        Ok(task)
+    }
+
+    async fn release(self, services: &Services) -> Result<()> {
+        let Some(lease) = self.lease_until else { return Ok(()) };
+        let mut tx = services.storage.begin().await?;
+        if tx.release_task(self.id, lease).await? {
+            tx.commit().await?;
+            tracing::info!(task_execution_id = %self.id, "poll cancelled after its claim: released the task");
+        }
+        Ok(())
+    }
+}
 
 impl Services {
     /// Claims the next pollable task of (org, queue); with nothing ready,
     /// waits up to `budget` for one (see `held_poll`).
     pub async fn poll_task(&self, org_id: Uuid, queue: &str, budget: Duration) -> Result<Option<Task>> {
         let queue = if queue.is_empty() { "default" } else { queue };
-        let key = (Work::Task, org_id, queue.to_string());
-        self.hold(key, budget, || self.claim_task(org_id, queue)).await
-    }
-
-    async fn claim_task(&self, org_id: Uuid, queue: &str) -> Result<Option<Task>> {
-        if !self.storage.has_ready(Work::Task, org_id, queue).await? {
-            return Ok(None);
-        }
-        let now = self.clock.now_ms();
-        let mut tx = self.storage.begin().await?;
-        let lease = lease_until(now, self.settings.task_lease);
-        let task = tx.claim_task(org_id, queue, now, lease).await?;
-        if task.is_some() {
-            tx.commit().await?;
-            self.alarm.due_at(lease);
-        }
-        Ok(task)
+        self.hold(org_id, queue, budget).await
     }
 
     /// Records a task's result: once per claim. Only a handed-out task

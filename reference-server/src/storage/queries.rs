@@ -247,6 +247,30 @@ impl<B: Backend> Tx for B {
         row.map(Task::try_from).transpose()
     }
 
+    async fn release_workflow(&mut self, id: Uuid, lease_until: i64) -> Result<bool> {
+        let stmt = Stmt::new(
+            "UPDATE workflow_executions SET status = 'PENDING', lease_until = NULL \
+             WHERE id = $1 AND status = 'RUNNING' AND lease_until = $2 RETURNING org_id, queue",
+        );
+        let released: Option<(String, String)> = self.fetch_optional(stmt.bind(id).bind(lease_until)).await?;
+        if let Some((org_id, queue)) = &released {
+            self.mark_pollable(Work::Workflow, rows::uuid(org_id)?, queue);
+        }
+        Ok(released.is_some())
+    }
+
+    async fn release_task(&mut self, id: Uuid, lease_until: i64) -> Result<bool> {
+        let stmt = Stmt::new(
+            "UPDATE tasks SET status = 'PENDING', lease_until = NULL, execution_count = execution_count - 1 \
+             WHERE id = $1 AND status = 'RUNNING' AND lease_until = $2 RETURNING org_id, queue",
+        );
+        let released: Option<(String, String)> = self.fetch_optional(stmt.bind(id).bind(lease_until)).await?;
+        if let Some((org_id, queue)) = &released {
+            self.mark_pollable(Work::Task, rows::uuid(org_id)?, queue);
+        }
+        Ok(released.is_some())
+    }
+
     async fn expired_tasks(&mut self, now: i64, limit: i64) -> Result<Vec<Task>> {
         let stmt = Stmt::new(format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'RUNNING' AND lease_until <= $1 \

@@ -3,11 +3,13 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::commands::{Command, SubmitStatus};
 use super::events;
+use super::held_poll::Claim;
 use super::{effects, lease_until, wakeup, Error, Result, Services};
 use crate::api::grpc::WorkerNotifier;
 use crate::storage::{Event, Tx, Work, Workflow, WorkflowStatus};
@@ -20,33 +22,44 @@ pub struct WorkflowTask {
     pub current_sequence: i32,
 }
 
+#[async_trait]
+impl Claim for WorkflowTask {
+    const WORK: Work = Work::Workflow;
+
+    async fn claim(services: &Services, org_id: Uuid, queue: &str) -> Result<Option<Self>> {
+        let now = services.clock.now_ms();
+        let mut tx = services.storage.begin().await?;
+        let lease = lease_until(now, services.settings.workflow_lease);
+        let Some((workflow, current_sequence)) = tx.claim_workflow(org_id, queue, lease).await? else {
+            return Ok(None);
+        };
+        tx.commit().await?;
+        services.alarm.due_at(lease);
+        Ok(Some(WorkflowTask {
+            workflow,
+            current_sequence,
+        }))
+    }
+
+    async fn release(self, services: &Services) -> Result<()> {
+        let Some(lease) = self.workflow.lease_until else {
+            return Ok(());
+        };
+        let mut tx = services.storage.begin().await?;
+        if tx.release_workflow(self.workflow.id, lease).await? {
+            tx.commit().await?;
+            tracing::info!(execution_id = %self.workflow.id, "poll cancelled after its claim: released the workflow task");
+        }
+        Ok(())
+    }
+}
+
 impl Services {
     /// Claims the next pollable workflow of (org, queue); with nothing
     /// ready, waits up to `budget` for one (see `held_poll`).
     pub async fn poll_workflow(&self, org_id: Uuid, queue: &str, budget: Duration) -> Result<Option<WorkflowTask>> {
         let queue = if queue.is_empty() { "default" } else { queue };
-        let key = (Work::Workflow, org_id, queue.to_string());
-        self.hold(key, budget, || self.claim_workflow(org_id, queue)).await
-    }
-
-    async fn claim_workflow(&self, org_id: Uuid, queue: &str) -> Result<Option<WorkflowTask>> {
-        // An empty poll only reads: it never waits for the writer nor
-        // writes to disk.
-        if !self.storage.has_ready(Work::Workflow, org_id, queue).await? {
-            return Ok(None);
-        }
-        let now = self.clock.now_ms();
-        let mut tx = self.storage.begin().await?;
-        let lease = lease_until(now, self.settings.workflow_lease);
-        let Some((workflow, current_sequence)) = tx.claim_workflow(org_id, queue, lease).await? else {
-            return Ok(None);
-        };
-        tx.commit().await?;
-        self.alarm.due_at(lease);
-        Ok(Some(WorkflowTask {
-            workflow,
-            current_sequence,
-        }))
+        self.hold(org_id, queue, budget).await
     }
 
     /// The whole history of an execution of the caller's org.

@@ -8,32 +8,51 @@
 //! queue pollable (see `storage::waiters`): no code path here or anywhere
 //! else has to announce work.
 //!
+//! A claim runs in a task of its own. If the poll is cancelled while it
+//! runs (the client went away), the claim still ends, and what it took is
+//! released at once instead of waiting out its lease.
+//!
 //! [`Ticket`]: crate::storage::Ticket
 
-use std::future::Future;
 use std::time::Duration;
 
+use async_trait::async_trait;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
+use uuid::Uuid;
 
 use super::{Result, Services};
-use crate::storage::QueueKey;
+use crate::storage::{QueueKey, Work};
+
+/// What a poll hands out: claimed in one transaction, released in another.
+#[async_trait]
+pub(super) trait Claim: Sized + Send + 'static {
+    const WORK: Work;
+
+    /// Claims the next pollable item of (org, queue), if any.
+    async fn claim(services: &Services, org_id: Uuid, queue: &str) -> Result<Option<Self>>;
+
+    /// Makes a claimed item pollable again (it was never delivered).
+    async fn release(self, services: &Services) -> Result<()>;
+}
 
 impl Services {
-    /// Runs `claim` until it finds something or `budget` (capped by
+    /// Claims until something is found or `budget` (capped by
     /// `max_poll_wait`) has passed. A zero budget claims once.
-    pub(super) async fn hold<T, F, Fut>(&self, queue: QueueKey, budget: Duration, mut claim: F) -> Result<Option<T>>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<Option<T>>>,
-    {
+    pub(super) async fn hold<T: Claim>(&self, org_id: Uuid, queue: &str, budget: Duration) -> Result<Option<T>> {
         let budget = budget.min(self.settings.max_poll_wait);
         let deadline = Instant::now() + budget;
         let recheck = self.storage.recheck_interval();
+        let key: QueueKey = (T::WORK, org_id, queue.to_string());
         loop {
             let held = !budget.is_zero() && !self.shutdown.is_cancelled();
-            let ticket = held.then(|| self.storage.waiters().register(queue.clone()));
-            if let Some(found) = claim().await? {
-                return Ok(Some(found));
+            let ticket = held.then(|| self.storage.waiters().register(key.clone()));
+            // An empty poll only reads: it never waits for the writer nor
+            // writes to disk.
+            if self.storage.has_ready(T::WORK, org_id, queue).await? {
+                if let Some(found) = self.claim_detached::<T>(org_id, queue).await? {
+                    return Ok(Some(found));
+                }
             }
             let Some(ticket) = ticket else { return Ok(None) };
             tokio::select! {
@@ -44,11 +63,116 @@ impl Services {
             }
         }
     }
+
+    async fn claim_detached<T: Claim>(&self, org_id: Uuid, queue: &str) -> Result<Option<T>> {
+        let (sender, receiver) = oneshot::channel();
+        let services = self.clone();
+        let queue = queue.to_string();
+        tokio::spawn(async move {
+            let claimed = T::claim(&services, org_id, &queue).await;
+            // The poll is gone: nobody will run what was claimed.
+            if let Err(Ok(Some(item))) = sender.send(claimed) {
+                if let Err(err) = item.release(&services).await {
+                    tracing::warn!(error = %err, "could not release an undelivered claim; its lease will");
+                }
+            }
+        });
+        receiver.await.unwrap_or(Ok(None))
+    }
 }
 
 async fn sleep_or_never(interval: Option<Duration>) {
     match interval {
         Some(interval) => tokio::time::sleep(interval).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::api::grpc::WorkerNotifier;
+    use crate::service::dispatch::WorkflowTask;
+    use crate::service::task_launcher::SubmitTask;
+    use crate::service::workflow_launcher::StartWorkflow;
+    use crate::service::Settings;
+    use crate::storage::sqlite::SqliteStorage;
+    use crate::storage::{Org, Task, WorkflowStatus};
+
+    async fn services() -> (Services, Uuid, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("flovyn.db")).await.unwrap();
+        let services = Services::new(Arc::new(storage), Settings::default(), Arc::new(WorkerNotifier::new()));
+        let org = Org {
+            id: Uuid::new_v4(),
+            name: "o".into(),
+            slug: "o".into(),
+        };
+        services.register_orgs(std::slice::from_ref(&org)).await.unwrap();
+        (services, org.id, dir)
+    }
+
+    #[tokio::test]
+    async fn a_claim_whose_poll_was_cancelled_is_released_at_once() {
+        let (services, org_id, _dir) = services().await;
+        let start = StartWorkflow {
+            org_id,
+            kind: "w".into(),
+            queue: "q".into(),
+            input: serde_json::json!({}),
+            priority_seconds: 0,
+            idempotency_key: None,
+        };
+        let id = services.start_workflow(start).await.unwrap().id;
+
+        // The poll is dropped right after its claim started.
+        let cancelled =
+            tokio::time::timeout(Duration::ZERO, services.claim_detached::<WorkflowTask>(org_id, "q")).await;
+        assert!(cancelled.is_err(), "the claim had not finished when the poll went away");
+
+        // The claim commits, finds nobody to hand the workflow to, and
+        // releases it: pollable again long before its 60 s lease ends.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let again = loop {
+            if let Some(task) = services.poll_workflow(org_id, "q", Duration::ZERO).await.unwrap() {
+                break task;
+            }
+            assert!(Instant::now() < deadline, "still held by the cancelled poll");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        assert_eq!(again.workflow.id, id);
+        assert_eq!(again.workflow.status, WorkflowStatus::Running);
+    }
+
+    #[tokio::test]
+    async fn a_released_task_keeps_its_attempt_count() {
+        let (services, org_id, _dir) = services().await;
+        let submit = SubmitTask {
+            org_id,
+            kind: "t".into(),
+            queue: "q".into(),
+            input: serde_json::json!({}),
+            max_retries: None,
+            timeout_ms: None,
+            idempotency_key: None,
+        };
+        let id = services.submit_task(submit).await.unwrap().id;
+        let cancelled = tokio::time::timeout(Duration::ZERO, services.claim_detached::<Task>(org_id, "q")).await;
+        assert!(cancelled.is_err());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let again = loop {
+            if let Some(task) = services.poll_task(org_id, "q", Duration::ZERO).await.unwrap() {
+                break task;
+            }
+            assert!(Instant::now() < deadline, "still held by the cancelled poll");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        assert_eq!(
+            (again.id, again.execution_count),
+            (id, 1),
+            "the undelivered claim was no attempt"
+        );
     }
 }

@@ -97,6 +97,12 @@ pub trait Tx: Send {
     /// Claims the next pollable task; its lease ends at `lease_until`, or
     /// earlier when the task's own timeout says so.
     async fn claim_task(&mut self, org_id: Uuid, queue: &str, now: i64, lease_until: i64) -> Result<Option<Task>>;
+    /// Undoes a claim that was never delivered: the workflow (still held
+    /// under `lease_until`) is pollable again; `false` if it was not.
+    async fn release_workflow(&mut self, id: Uuid, lease_until: i64) -> Result<bool>;
+    /// Undoes a task claim that was never delivered, attempt count
+    /// included; `false` if the task was no longer held under `lease_until`.
+    async fn release_task(&mut self, id: Uuid, lease_until: i64) -> Result<bool>;
     /// Running tasks whose lease (or attempt timeout) has passed.
     async fn expired_tasks(&mut self, now: i64, limit: i64) -> Result<Vec<Task>>;
 
