@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The migration's performance baseline: the same scenarios on the legacy
-# pair (work notifications, tests/legacy) and on the reference pair
-# (polling only), on this machine in one run.
+# pair (work notifications, tests/legacy), on the reference pair with polls
+# answered at once (as the design planned), and on the reference pair with
+# held polls (the server's default), on this machine in one run.
 #
 #   bash scripts/bench-baseline.sh [--samples N] [--out DIR]
 #
 # Builds both server binaries and the bench in release mode into the one
 # target folder, then runs the bench. It prints a Markdown table (scenario |
-# before (legacy) | after (reference)), the machine line and the paths of
+# before | after as planned | after, held polls), the machine line and the paths of
 # the two PNG charts it draws (docs/baseline-latency.png and
 # docs/baseline-idle.png by default). About 3 minutes after the builds.
 # docs/baseline.md explains the scenarios and the numbers.

@@ -87,8 +87,9 @@ async fn poll_and_execute<P: Poller>(
     running: &mut JoinSet<()>,
 ) -> crate::Result<()> {
     let permit = semaphore.clone().acquire_owned().await.expect("never closed");
-    let polled = worker.poll().await?;
+    // Counted when sent: a held poll is a poll long before it is answered.
     worker.polls().fetch_add(1, Ordering::Relaxed);
+    let polled = worker.poll().await?;
     match polled {
         Some(work) => {
             let worker = worker.clone();

@@ -106,7 +106,7 @@ async fn config(dir: &Path, name: &str, org: Uuid, schema_url: &str) -> std::pat
     std::fs::write(
         &path,
         format!(
-            "[server]\nhttp_port = 0\ngrpc_port = 0\ndata_dir = {data:?}\n\n[[orgs]]\nid = \"{org}\"\nname = \"bench\"\nslug = \"bench\"\n\n\
+            "[server]\nhttp_port = 0\ngrpc_port = 0\ndata_dir = {data:?}\nmax_poll_wait_seconds = 0\n\n[[orgs]]\nid = \"{org}\"\nname = \"bench\"\nslug = \"bench\"\n\n\
              [auth.static_api_key]\nkeys = [{{ key = \"{TOKEN}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"bench\" }}]\n\n\
              [database]\nurl = {schema_url:?}\n",
             data = dir.join(name).display().to_string(),

@@ -9,12 +9,20 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::idle::Idle;
-use crate::latency::Latency;
+use crate::report::Measured;
+use crate::sdk::Side;
 
 /// The font every label uses (Debian/Ubuntu: `fonts-dejavu-core`).
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-const BEFORE: RGBColor = RGBColor(214, 39, 40);
-const AFTER: RGBColor = RGBColor(31, 119, 180);
+/// Each side's colour, line width and point radius. Before is drawn
+/// widest, so that it still shows where a later side covers it.
+fn style(side: Side) -> (RGBColor, u32, u32) {
+    match side {
+        Side::Legacy => (RGBColor(214, 39, 40), 5, 6),
+        Side::Reference => (RGBColor(31, 119, 180), 3, 4),
+        Side::Held => (RGBColor(44, 160, 44), 2, 3),
+    }
+}
 
 /// Loads [`FONT`] as plotters' "sans-serif". Call once before drawing.
 pub(crate) fn register_font() -> anyhow::Result<()> {
@@ -28,7 +36,7 @@ pub(crate) fn register_font() -> anyhow::Result<()> {
 
 /// The latency CDFs, on a log time axis (before: a few milliseconds;
 /// after: up to the backoff).
-pub(crate) fn draw_latency(path: &Path, legacy: &Latency, reference: &Latency) -> anyhow::Result<()> {
+pub(crate) fn draw_latency(path: &Path, measured: &[Measured; 3]) -> anyhow::Result<()> {
     let root = BitMapBackend::new(path, (900, 540)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error)?;
     let mut chart = ChartBuilder::on(&root)
@@ -39,7 +47,7 @@ pub(crate) fn draw_latency(path: &Path, legacy: &Latency, reference: &Latency) -
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(55)
-        .build_cartesian_2d((1f64..200f64).log_scale(), 0f64..1f64)
+        .build_cartesian_2d((0.5f64..200f64).log_scale(), 0f64..1f64)
         .map_err(plot_error)?;
     chart
         .configure_mesh()
@@ -49,18 +57,18 @@ pub(crate) fn draw_latency(path: &Path, legacy: &Latency, reference: &Latency) -
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(plot_error)?;
-    for (latency, color, name) in [
-        (legacy, BEFORE, "before (legacy)"),
-        (reference, AFTER, "after (reference)"),
-    ] {
+    for side in Side::ALL {
+        let latency = &measured[side.index()].latency;
+        let (color, _, _) = style(side);
         let n = latency.samples.len() as f64;
         let points = latency
             .samples
             .iter()
             .enumerate()
-            .map(|(i, ms)| (ms.clamp(1.0, 200.0), (i + 1) as f64 / n));
+            .map(|(i, ms)| (ms.clamp(0.5, 200.0), (i + 1) as f64 / n));
         let label = format!(
-            "{name}: p50 {:.1} ms, p99 {:.1} ms",
+            "{}: p50 {:.1} ms, p99 {:.1} ms",
+            side.label(),
             latency.percentile(0.50),
             latency.percentile(0.99)
         );
@@ -83,7 +91,7 @@ pub(crate) fn draw_latency(path: &Path, legacy: &Latency, reference: &Latency) -
 }
 
 /// Two panels: server requests/s and server CPU % against idle workers.
-pub(crate) fn draw_idle(path: &Path, legacy: &[Idle], reference: &[Idle]) -> anyhow::Result<()> {
+pub(crate) fn draw_idle(path: &Path, measured: &[Measured; 3]) -> anyhow::Result<()> {
     let root = BitMapBackend::new(path, (1200, 520)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error)?;
     let root = root
@@ -93,39 +101,34 @@ pub(crate) fn draw_idle(path: &Path, legacy: &[Idle], reference: &[Idle]) -> any
         )
         .map_err(plot_error)?;
     let (left, right) = root.split_horizontally(600);
-    let max_requests = legacy
-        .iter()
-        .chain(reference)
-        .map(|i| i.requests_per_s)
-        .fold(10.0, f64::max);
+    let all = || measured.iter().flat_map(|m| &m.idle);
+    let max_requests = all().map(|i| i.requests_per_s).fold(10.0, f64::max);
+    // Held polls send almost nothing: shown at the axis' floor.
     panel(
         &left,
         "server requests/s (log scale)",
-        (1f64..max_requests * 3.0).log_scale(),
-        legacy,
-        reference,
-        |i| i.requests_per_s,
+        (0.1f64..max_requests * 3.0).log_scale(),
+        measured,
+        |i| i.requests_per_s.max(0.1),
     )?;
-    let max_cpu = legacy.iter().chain(reference).map(|i| i.server_cpu).fold(1.0, f64::max);
+    let max_cpu = all().map(|i| i.server_cpu).fold(1.0, f64::max);
     panel(
         &right,
         "server CPU (% of one core)",
         0f64..max_cpu * 1.2,
-        legacy,
-        reference,
+        measured,
         |i| i.server_cpu,
     )?;
     root.present().map_err(plot_error)?;
     Ok(())
 }
 
-/// One panel: `value` against the worker count (log axis), both sides.
+/// One panel: `value` against the worker count (log axis), every side.
 fn panel<Y>(
     area: &DrawingArea<BitMapBackend<'_>, Shift>,
     y_desc: &str,
     y_range: Y,
-    legacy: &[Idle],
-    reference: &[Idle],
+    measured: &[Measured; 3],
     value: impl Fn(&Idle) -> f64,
 ) -> anyhow::Result<()>
 where
@@ -147,17 +150,14 @@ where
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(plot_error)?;
-    // Before is drawn wider, so that it still shows where after covers it.
-    let sides = [
-        (legacy, BEFORE, "before (legacy)", 5, 6),
-        (reference, AFTER, "after (reference)", 2, 3),
-    ];
-    for (side, color, name, width, radius) in sides {
-        let points: Vec<(f64, f64)> = side.iter().map(|i| (i.workers as f64, value(i))).collect();
+    for side in Side::ALL {
+        let (color, width, radius) = style(side);
+        let idle = &measured[side.index()].idle;
+        let points: Vec<(f64, f64)> = idle.iter().map(|i| (i.workers as f64, value(i))).collect();
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(width)))
             .map_err(plot_error)?
-            .label(name)
+            .label(side.label())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(width)));
         chart
             .draw_series(points.into_iter().map(|p| Circle::new(p, radius, color.filled())))

@@ -1,7 +1,8 @@
 //! `baseline`: the performance baseline of the migration. Runs the same
-//! scenarios on the legacy pair (work notifications) and on the reference
-//! pair (polling only), on this machine in one run, and prints a Markdown
-//! table side by side; draws two charts as PNG files. See `docs/baseline.md`;
+//! scenarios on the legacy pair (work notifications), on the reference pair
+//! with polls answered at once, and on the reference pair with held polls,
+//! on this machine in one run, and prints a Markdown table side by side;
+//! draws two charts as PNG files. See `docs/baseline.md`;
 //! `scripts/bench-baseline.sh` builds everything and runs it.
 
 mod charts;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Before/after bench of the migration (legacy pair beside reference pair).
+/// Before/after bench of the migration (legacy pair beside the reference pair, polls answered at once and held).
 #[derive(Debug, Parser)]
 struct Args {
     /// Folder for the PNG charts [default: the repository's docs/].

@@ -1,5 +1,6 @@
-//! The printed results: one Markdown table, a row per figure, the legacy
-//! pair (before) beside the reference pair (after), and the machine line.
+//! The printed results: one Markdown table, a row per figure, a column per
+//! side (before; after as planned; after with held polls), and the machine
+//! line.
 
 use crate::herd::{self, Herd};
 use crate::idle::{self, Idle};
@@ -17,11 +18,16 @@ pub(crate) struct Measured {
     pub round_trips: Vec<RoundTrips>,
 }
 
-/// The Markdown table: scenario | before (legacy) | after (reference).
-pub(crate) fn table(legacy: &Measured, reference: &Measured) -> String {
-    let mut rows: Vec<(String, String, String)> = Vec::new();
+/// The Markdown table: scenario, then one column per side of
+/// [`Side::ALL`]; `measured` is in that order.
+pub(crate) fn table(measured: &[Measured; 3]) -> String {
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row = |scenario: String, cell: &dyn Fn(&Measured, Side) -> String| {
-        rows.push((scenario, cell(legacy, Side::Legacy), cell(reference, Side::Reference)));
+        let cells = Side::ALL
+            .iter()
+            .map(|&side| cell(&measured[side.index()], side))
+            .collect();
+        rows.push((scenario, cells));
     };
     let herd_setup = format!(
         "{} idle workers, {} queues, {} s backoff, one workflow started (mean of {})",
@@ -74,7 +80,7 @@ pub(crate) fn table(legacy: &Measured, reference: &Measured) -> String {
         format!(
             "workflow discovery latency, 1 idle worker, {} ms backoff, {} samples",
             latency::BACKOFF.as_millis(),
-            legacy.latency.samples.len()
+            measured[0].latency.samples.len()
         ),
         &|m, _| {
             format!(
@@ -108,9 +114,10 @@ pub(crate) fn table(legacy: &Measured, reference: &Measured) -> String {
         &|m, _| round_trip_cell(&m.round_trips),
     );
 
-    let mut out = String::from("| scenario | before (legacy) | after (reference) |\n|---|---|---|\n");
-    for (scenario, before, after) in rows {
-        out.push_str(&format!("| {scenario} | {before} | {after} |\n"));
+    let headings: Vec<&str> = Side::ALL.iter().map(|s| s.label()).collect();
+    let mut out = format!("| scenario | {} |\n|---|---|---|---|\n", headings.join(" | "));
+    for (scenario, cells) in rows {
+        out.push_str(&format!("| {scenario} | {} |\n", cells.join(" | ")));
     }
     out
 }
@@ -135,7 +142,7 @@ fn requests(idle: &Idle, side: Side) -> String {
             "{:.0} polls/s ({:.0} notifications/s), and {} open notification streams",
             idle.requests_per_s, idle.notifications_per_s, idle.workers
         ),
-        Side::Reference => format!("{:.0} polls/s", idle.requests_per_s),
+        Side::Reference | Side::Held => format!("{:.0} polls/s", idle.requests_per_s),
     }
 }
 

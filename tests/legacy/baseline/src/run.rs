@@ -1,6 +1,7 @@
 //! The whole run: every scenario on a fresh server of each side (legacy
-//! first, then reference, same configuration), then the table on stdout and
-//! the two charts. Progress goes to stderr.
+//! first, then reference with immediate polls, then reference with held
+//! polls; the same configuration but for `max_poll_wait_seconds`), then the
+//! table on stdout and the two charts. Progress goes to stderr.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -12,7 +13,7 @@ use crate::sdk::Side;
 use crate::server::{Binaries, Server};
 use crate::{charts, herd, idle, latency, round_trips};
 
-const SIDES: [Side; 2] = [Side::Legacy, Side::Reference];
+const SIDES: [Side; 3] = Side::ALL;
 
 /// What to run and where to write.
 pub(crate) struct Config {
@@ -28,7 +29,7 @@ pub(crate) async fn run(config: &Config) -> anyhow::Result<()> {
     charts::register_font()?;
     let binaries = Binaries::find()?;
     let org = Uuid::new_v4();
-    let mut measured = [Measured::default(), Measured::default()];
+    let mut measured = [Measured::default(), Measured::default(), Measured::default()];
 
     for (side, m) in SIDES.into_iter().zip(&mut measured) {
         let server = start(&binaries, side, org, "thundering herd")?;
@@ -44,16 +45,15 @@ pub(crate) async fn run(config: &Config) -> anyhow::Result<()> {
             m.idle.push(idle::run(side, &server, org, n).await?);
         }
     }
-    // Twice per side in the order legacy, reference, reference, legacy:
-    // the rate drifts between runs, and this order cancels a steady drift.
-    for side in [Side::Legacy, Side::Reference, Side::Reference, Side::Legacy] {
+    // Twice per side, in the order of the sides and back: the rate drifts
+    // between runs, and this order cancels a steady drift.
+    for side in SIDES.into_iter().chain(SIDES.into_iter().rev()) {
         let server = start(&binaries, side, org, "round trips")?;
-        let m = &mut measured[usize::from(side == Side::Reference)];
+        let m = &mut measured[side.index()];
         m.round_trips.push(round_trips::run(side, &server, org).await?);
     }
 
-    let [legacy, reference] = &measured;
-    println!("{}", report::table(legacy, reference));
+    println!("{}", report::table(&measured));
     println!(
         "Machine: {}. The servers (release binaries, SQLite, one runtime thread) and the bench's SDK workers share these cores.",
         report::machine()
@@ -62,8 +62,8 @@ pub(crate) async fn run(config: &Config) -> anyhow::Result<()> {
     let out = std::fs::canonicalize(&config.out)?;
     let latency_png = out.join("baseline-latency.png");
     let idle_png = out.join("baseline-idle.png");
-    charts::draw_latency(&latency_png, &legacy.latency, &reference.latency)?;
-    charts::draw_idle(&idle_png, &legacy.idle, &reference.idle)?;
+    charts::draw_latency(&latency_png, &measured)?;
+    charts::draw_idle(&idle_png, &measured)?;
     println!("\nCharts: {} and {}", latency_png.display(), idle_png.display());
     eprintln!("baseline: done in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())

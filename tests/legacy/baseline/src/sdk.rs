@@ -35,20 +35,47 @@ macro_rules! start_worker {
     }};
 }
 
-/// Which pair a scenario runs on.
+/// Which pair a scenario runs on, and how its server answers polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
-    /// Before: the legacy server and SDK, with work notifications.
+    /// Before: the legacy server and SDK, with work notifications; polls
+    /// answered at once.
     Legacy,
-    /// After: the reference server and SDK, polling only.
+    /// After, as the design planned it: the reference server and SDK,
+    /// polls answered at once, the worker's backoff the only wait.
     Reference,
+    /// After, with held polls: the reference pair, polls held up to 60 s
+    /// and woken by the commit that makes work pollable.
+    Held,
 }
 
 impl Side {
+    /// Every side, in the table's order.
+    pub(crate) const ALL: [Side; 3] = [Side::Legacy, Side::Reference, Side::Held];
+
+    /// Position in [`Side::ALL`].
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Side::Legacy => 0,
+            Side::Reference => 1,
+            Side::Held => 2,
+        }
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Side::Legacy => "legacy",
             Side::Reference => "reference",
+            Side::Held => "reference, held polls",
+        }
+    }
+
+    /// The column heading and chart legend.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Side::Legacy => "before (legacy: notifications, immediate polls)",
+            Side::Reference => "after as planned (immediate polls, backoff)",
+            Side::Held => "after, held polls",
         }
     }
 
@@ -56,7 +83,15 @@ impl Side {
     pub(crate) fn server_binary(self) -> &'static str {
         match self {
             Side::Legacy => "legacy-server",
-            Side::Reference => "reference-server",
+            Side::Reference | Side::Held => "reference-server",
+        }
+    }
+
+    /// The server's `max_poll_wait_seconds`.
+    pub(crate) fn max_poll_wait_seconds(self) -> u64 {
+        match self {
+            Side::Legacy | Side::Reference => 0,
+            Side::Held => 60,
         }
     }
 
@@ -65,7 +100,7 @@ impl Side {
     async fn start_worker(self, spec: WorkerSpec) -> anyhow::Result<Worker> {
         Ok(match self {
             Side::Legacy => Worker::Legacy(start_worker!(legacy_sdk, spec)),
-            Side::Reference => Worker::Reference(start_worker!(reference_sdk, spec)),
+            Side::Reference | Side::Held => Worker::Reference(start_worker!(reference_sdk, spec)),
         })
     }
 
@@ -105,7 +140,7 @@ impl Side {
     pub(crate) async fn client(self, url: &str, org: Uuid) -> anyhow::Result<Client> {
         Ok(match self {
             Side::Legacy => Client::Legacy(legacy_sdk::FlovynClient::connect(url, TOKEN, Some(org), "default").await?),
-            Side::Reference => {
+            Side::Reference | Side::Held => {
                 Client::Reference(reference_sdk::FlovynClient::connect(url, TOKEN, Some(org), "default").await?)
             }
         })
@@ -170,7 +205,7 @@ pub(crate) async fn await_ready(
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let polled = workers.iter().all(|w| w.polls() > 0);
-        let subscribed = side == Side::Reference || (crate::counting::heard() - before).subscriptions >= subscriptions;
+        let subscribed = side != Side::Legacy || (crate::counting::heard() - before).subscriptions >= subscriptions;
         if polled && subscribed {
             return Ok(());
         }

@@ -27,7 +27,7 @@ impl Binaries {
         let exe = std::env::current_exe().context("locating the bench binary")?;
         let dir = exe.parent().context("the bench binary has a folder")?.to_path_buf();
         let binaries = Binaries { dir };
-        for side in [Side::Legacy, Side::Reference] {
+        for side in Side::ALL {
             let path = binaries.path(side);
             if !path.exists() {
                 bail!(
@@ -58,7 +58,7 @@ impl Server {
     pub(crate) fn start(binaries: &Binaries, side: Side, org: Uuid) -> anyhow::Result<Server> {
         let dir = tempfile::tempdir().context("creating a data folder")?;
         let config = dir.path().join("config.toml");
-        std::fs::write(&config, config_text(&dir.path().join("data"), org))?;
+        std::fs::write(&config, config_text(&dir.path().join("data"), org, side))?;
         let binary = binaries.path(side);
         let mut child = Command::new(&binary)
             .arg("--config")
@@ -128,11 +128,12 @@ pub(crate) fn cpu_seconds(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// The configuration both servers get: ports chosen by the OS, one org,
-/// the bench's worker token.
-fn config_text(data: &Path, org: Uuid) -> String {
+/// The configuration every server gets: ports chosen by the OS, one org,
+/// the bench's worker token; polls held or not as `side` says.
+fn config_text(data: &Path, org: Uuid, side: Side) -> String {
+    let max_poll_wait = side.max_poll_wait_seconds();
     format!(
-        "[server]\nhttp_port = 0\ngrpc_port = 0\ndata_dir = {data:?}\n\n\
+        "[server]\nhttp_port = 0\ngrpc_port = 0\ndata_dir = {data:?}\nmax_poll_wait_seconds = {max_poll_wait}\n\n\
          [[orgs]]\nid = \"{org}\"\nname = \"baseline\"\nslug = \"baseline\"\n\n\
          [auth.static_api_key]\nkeys = [{{ key = \"{TOKEN}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"baseline\" }}]\n",
         data = data.display().to_string()

@@ -48,6 +48,9 @@ async fn just_after_a_poll(worker: &WorkerHandle) {
         assert!(Instant::now() < deadline, "the worker stopped polling");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    // Polls are counted when sent: let this one be answered (a few ms
+    // here) before work is started behind it.
+    tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
 /// The server as it was before the migration: polls are answered at once

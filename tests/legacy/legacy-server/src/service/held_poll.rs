@@ -14,6 +14,7 @@
 //!
 //! [`Ticket`]: crate::storage::Ticket
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -72,8 +73,11 @@ impl Services {
             let claimed = T::claim(&services, org_id, &queue).await;
             // The poll is gone: nobody will run what was claimed.
             if let Err(Ok(Some(item))) = sender.send(claimed) {
-                if let Err(err) = item.release(&services).await {
-                    tracing::warn!(error = %err, "could not release an undelivered claim; its lease will");
+                match item.release(&services).await {
+                    Ok(()) => {
+                        services.released_claims.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(err) => tracing::warn!(error = %err, "could not release an undelivered claim; its lease will"),
                 }
             }
         });
@@ -114,6 +118,18 @@ mod tests {
         (services, org.id, dir)
     }
 
+    /// Waits for the cancelled poll's claim to be given back.
+    async fn until_released(services: &Services) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while services.released_claims.load(Ordering::Relaxed) == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the cancelled poll's claim was never released"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
     #[tokio::test]
     async fn a_claim_whose_poll_was_cancelled_is_released_at_once() {
         let (services, org_id, _dir) = services().await;
@@ -134,14 +150,9 @@ mod tests {
 
         // The claim commits, finds nobody to hand the workflow to, and
         // releases it: pollable again long before its 60 s lease ends.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let again = loop {
-            if let Some(task) = services.poll_workflow(org_id, "q", Duration::ZERO).await.unwrap() {
-                break task;
-            }
-            assert!(Instant::now() < deadline, "still held by the cancelled poll");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
+        until_released(&services).await;
+        let again = services.poll_workflow(org_id, "q", Duration::ZERO).await.unwrap();
+        let again = again.expect("pollable again");
         assert_eq!(again.workflow.id, id);
         assert_eq!(again.workflow.status, WorkflowStatus::Running);
     }
@@ -161,14 +172,9 @@ mod tests {
         let id = services.submit_task(submit).await.unwrap().id;
         let cancelled = tokio::time::timeout(Duration::ZERO, services.claim_detached::<Task>(org_id, "q")).await;
         assert!(cancelled.is_err());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let again = loop {
-            if let Some(task) = services.poll_task(org_id, "q", Duration::ZERO).await.unwrap() {
-                break task;
-            }
-            assert!(Instant::now() < deadline, "still held by the cancelled poll");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
+        until_released(&services).await;
+        let again = services.poll_task(org_id, "q", Duration::ZERO).await.unwrap();
+        let again = again.expect("pollable again");
         assert_eq!(
             (again.id, again.execution_count),
             (id, 1),

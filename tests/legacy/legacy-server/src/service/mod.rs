@@ -22,6 +22,7 @@ pub mod wakeup;
 pub mod workers;
 pub mod workflow_launcher;
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,6 +94,8 @@ pub struct Services {
     pub clock: Clock,
     /// Cancelled when the server stops: held polls answer at once.
     pub shutdown: CancellationToken,
+    /// Claims given back because their poll went away before delivery.
+    pub released_claims: Arc<AtomicU64>,
 }
 
 impl Services {
@@ -104,6 +107,7 @@ impl Services {
             notifier,
             clock: Clock::system(),
             shutdown: CancellationToken::new(),
+            released_claims: Arc::default(),
         }
     }
 
