@@ -57,7 +57,6 @@ impl Services {
     /// Claims the next pollable workflow of (org, queue); with nothing
     /// ready, waits up to `budget` for one (see `held_poll`).
     pub async fn poll_workflow(&self, org_id: Uuid, queue: &str, budget: Duration) -> Result<Option<WorkflowTask>> {
-        let queue = if queue.is_empty() { "default" } else { queue };
         self.hold(org_id, queue, budget).await
     }
 

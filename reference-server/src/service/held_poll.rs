@@ -39,8 +39,10 @@ pub(super) trait Claim: Sized + Send + 'static {
 
 impl Services {
     /// Claims until something is found or `budget` (capped by
-    /// `max_poll_wait`) has passed. A zero budget claims once.
+    /// `max_poll_wait`) has passed. A zero budget claims once. An empty
+    /// queue name is the `default` queue.
     pub(super) async fn hold<T: Claim>(&self, org_id: Uuid, queue: &str, budget: Duration) -> Result<Option<T>> {
+        let queue = if queue.is_empty() { "default" } else { queue };
         let budget = budget.min(self.settings.max_poll_wait);
         let deadline = Instant::now() + budget;
         let recheck = self.storage.recheck_interval();

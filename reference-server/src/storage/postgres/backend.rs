@@ -12,11 +12,10 @@
 
 use async_trait::async_trait;
 use sqlx::Postgres;
-use uuid::Uuid;
 
 use super::{listener, PgTx};
-use crate::storage::sql::{arguments, Backend, Row, Stmt};
-use crate::storage::{Result, Work};
+use crate::storage::sql::{arguments, Backend, Pollable, Row, Stmt};
+use crate::storage::Result;
 
 #[async_trait]
 impl Backend for PgTx {
@@ -32,8 +31,8 @@ impl Backend for PgTx {
         " FOR UPDATE SKIP LOCKED"
     }
 
-    fn mark_pollable(&mut self, work: Work, org_id: Uuid, queue: &str) {
-        *self.pollable.entry((work, org_id, queue.to_string())).or_default() += 1;
+    fn pollable(&mut self) -> &mut Pollable {
+        &mut self.pollable
     }
 
     async fn execute(&mut self, Stmt { sql, args }: Stmt) -> Result<()> {

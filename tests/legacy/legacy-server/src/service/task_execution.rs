@@ -45,7 +45,6 @@ impl Services {
     /// Claims the next pollable task of (org, queue); with nothing ready,
     /// waits up to `budget` for one (see `held_poll`).
     pub async fn poll_task(&self, org_id: Uuid, queue: &str, budget: Duration) -> Result<Option<Task>> {
-        let queue = if queue.is_empty() { "default" } else { queue };
         self.hold(org_id, queue, budget).await
     }
 

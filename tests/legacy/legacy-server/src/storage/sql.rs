@@ -84,9 +84,15 @@ pub trait Backend: Send + 'static {
     /// rows another transaction holds are skipped, not waited for.
     fn skip_locked(&self) -> &'static str;
 
+    /// The queues this transaction made rows pollable in, so far; the
+    /// backend wakes their held polls once the commit is durable.
+    fn pollable(&mut self) -> &mut Pollable;
+
     /// The transaction made a row of (work, org, queue) pollable: once it
     /// is committed, one held poll of that queue is to be woken.
-    fn mark_pollable(&mut self, work: Work, org_id: Uuid, queue: &str);
+    fn mark_pollable(&mut self, work: Work, org_id: Uuid, queue: &str) {
+        *self.pollable().entry((work, org_id, queue.to_string())).or_default() += 1;
+    }
 
     async fn execute(&mut self, stmt: Stmt) -> Result<()>;
     async fn fetch_optional<R: Row>(&mut self, stmt: Stmt) -> Result<Option<R>>;

@@ -5,11 +5,10 @@
 
 use async_trait::async_trait;
 use sqlx::Sqlite;
-use uuid::Uuid;
 
 use super::group_commit::SqliteTx;
-use crate::storage::sql::{arguments, Backend, Row, Stmt};
-use crate::storage::{Result, Work};
+use crate::storage::sql::{arguments, Backend, Pollable, Row, Stmt};
+use crate::storage::Result;
 
 #[async_trait]
 impl Backend for SqliteTx {
@@ -21,8 +20,8 @@ impl Backend for SqliteTx {
         ""
     }
 
-    fn mark_pollable(&mut self, work: Work, org_id: Uuid, queue: &str) {
-        *self.pollable.entry((work, org_id, queue.to_string())).or_default() += 1;
+    fn pollable(&mut self) -> &mut Pollable {
+        &mut self.pollable
     }
 
     async fn execute(&mut self, Stmt { sql, args }: Stmt) -> Result<()> {
