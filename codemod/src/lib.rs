@@ -9,8 +9,9 @@
 //!    without any are never parsed.
 //! 3. [`symbols`]: the candidates are parsed once to collect the run-wide
 //!    removal set (fields and parameters of removed types), whose names then
-//!    widen the prefilter for a second scan.
-//! 4. [`rules`]: each candidate is parsed ([`parse`]) and analysed; rules
+//!    widen the prefilter for a second scan. Each worker thread keeps the
+//!    trees it parsed (`held`) for the next step.
+//! 4. [`rules`]: each candidate ([`parse`]d, or kept from step 3) is analysed; rules
 //!    return [`edit::Edit`]s, and removal propagates through what depends on
 //!    the removed symbols until nothing changes.
 //! 5. [`edit`]: one edit engine checks and applies the edits; [`text`]
@@ -32,6 +33,7 @@ mod config;
 pub(crate) mod edit;
 pub mod error;
 pub(crate) mod format;
+mod held;
 pub(crate) mod kotlin;
 pub(crate) mod mentions;
 mod outcome;

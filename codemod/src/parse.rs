@@ -51,9 +51,17 @@ pub struct ParsedFile {
     pub idents: Vec<IdentToken>,
     /// Line numbers of offsets.
     pub lines: crate::text::LineIndex,
+    /// The span table of `source`, for [`ParsedFile::pin_spans`].
+    spans: std::rc::Rc<crate::spans::LineTable>,
 }
 
 impl ParsedFile {
+    /// Makes span lookups on this thread answer for this file's text until
+    /// the guard drops, even with other parsed files live beside it.
+    pub(crate) fn pin_spans(&self) -> crate::spans::Pin {
+        crate::spans::pin(&self.spans)
+    }
+
     /// Tokens named `name` inside `range` that can read a variable (neither a
     /// field or method name nor a label), format-string captures included.
     pub fn value_uses<'a>(&'a self, name: &'a str, range: Range<usize>) -> impl Iterator<Item = &'a IdentToken> + 'a {
@@ -63,11 +71,15 @@ impl ParsedFile {
 
     /// Identifier tokens named `name` inside `range`.
     pub fn idents_named<'a>(&'a self, name: &'a str, range: Range<usize>) -> impl Iterator<Item = &'a IdentToken> + 'a {
+        self.idents_in(range).filter(move |t| t.name == name)
+    }
+
+    /// Identifier tokens inside `range`.
+    pub fn idents_in(&self, range: Range<usize>) -> impl Iterator<Item = &IdentToken> + '_ {
         let start = self.idents.partition_point(|t| t.range.start < range.start);
         self.idents[start..]
             .iter()
             .take_while(move |t| t.range.end <= range.end)
-            .filter(move |t| t.name == name)
     }
 }
 
@@ -78,8 +90,10 @@ pub const MAX_NESTING: usize = 10_000;
 /// Parses `source`. The span positions are only valid on the calling thread
 /// until [`forget_spans`] is called.
 pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
-    let (ast, tokens) = parse_tokens(&source)?;
-    let mut idents = Vec::new();
+    let (ast, tokens, spans) = parse_tokens(&source)?;
+    // About one identifier per 8 bytes of Rust: sized once, the vector
+    // is not copied while it grows (it is large for a large file).
+    let mut idents = Vec::with_capacity(source.len() / 8);
     collect_idents(tokens, &mut idents);
     let lines = crate::text::LineIndex::new(&source);
     Ok(ParsedFile {
@@ -87,18 +101,21 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
         ast,
         idents,
         lines,
+        spans,
     })
 }
 
 /// Parses `source` into its syn tree only, for readers that need neither
 /// the identifier index nor line numbers (the run-wide facts).
 pub fn parse_ast(source: &str) -> Result<syn::File, ParseError> {
-    parse_tokens(source).map(|(ast, _)| ast)
+    parse_tokens(source).map(|(ast, ..)| ast)
 }
 
 /// Lexes `source` once and parses the tokens: the same tokens then give the
 /// identifier index (a clone of a token stream shares its trees).
-fn parse_tokens(source: &str) -> Result<(syn::File, TokenStream), ParseError> {
+type Parsed = (syn::File, TokenStream, std::rc::Rc<crate::spans::LineTable>);
+
+fn parse_tokens(source: &str) -> Result<Parsed, ParseError> {
     let (depth, at) = max_nesting(source);
     if depth > MAX_NESTING {
         let line = crate::text::line_of(source, at);
@@ -114,8 +131,8 @@ fn parse_tokens(source: &str) -> Result<(syn::File, TokenStream), ParseError> {
     TokenStream::from_str(text)
         .map_err(syn::Error::from)
         .and_then(|tokens| {
-            crate::spans::register(text);
-            Ok((syn::parse2::<syn::File>(tokens.clone())?, tokens))
+            let spans = crate::spans::register(text);
+            Ok((syn::parse2::<syn::File>(tokens.clone())?, tokens, spans))
         })
         .map_err(|err| {
             let start = err.span().start();
@@ -342,8 +359,11 @@ fn captures(literal: &str, start: usize, out: &mut Vec<IdentToken>) {
 /// parsed text's positions in a thread-local map that only grows; a long run
 /// calls this after each file.
 pub fn forget_spans() {
-    crate::spans::forget();
-    proc_macro2::extra::invalidate_current_thread_spans();
+    // Trees kept parsed on this thread (`held`) keep their spans.
+    if crate::held::count() == 0 {
+        crate::spans::forget();
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 
 use crate::config::{Config, Mode};
@@ -13,7 +16,7 @@ use crate::prefilter::Prefilter;
 use crate::rules::{self, Review, RpcMode};
 use crate::symbols::{Facts, Symbols};
 use crate::transform::{self, Transformed};
-use crate::{compiler, format, kotlin, mentions, parse, proto, seeds, spec, walk, Error};
+use crate::{compiler, format, held, kotlin, mentions, parse, proto, seeds, spec, walk, Error};
 
 /// The run up to the write stage (on the caller's thread pool).
 pub(crate) fn run(config: &Config) -> Result<Outcome, Error> {
@@ -41,32 +44,18 @@ pub(crate) fn run(config: &Config) -> Result<Outcome, Error> {
     if let Some(p) = progress {
         p.finish();
     }
-    let (scanned, symbols, facts) = removal_set(scanned);
+    let RemovalSet {
+        scanned,
+        kept,
+        symbols,
+        facts,
+    } = removal_set(scanned);
 
     let mut stats = Stats {
         walked: files.rust.len(),
         ..Stats::default()
     };
-    let mut outcomes: Vec<FileOutcome> = scanned
-        .into_par_iter()
-        .filter_map(|s| match s {
-            Scanned::Candidate(path, source) => {
-                Some(process_rust(path, source, &symbols, options, &Default::default()))
-            }
-            Scanned::Unreadable(path, message) => {
-                let mut outcome = FileOutcome::new(path, String::new());
-                outcome.error = Some(FileError::Io { message });
-                Some(outcome)
-            }
-            Scanned::TooLarge(path, size) => {
-                let mut outcome = FileOutcome::new(path, String::new());
-                let limit = config.max_file_size;
-                outcome.error = Some(FileError::TooLarge { size, limit });
-                Some(outcome)
-            }
-            Scanned::Skipped(_) => None,
-        })
-        .collect();
+    let mut outcomes = process_all(scanned, &kept, &symbols, options, config.max_file_size);
     stats.parsed = outcomes
         .iter()
         .filter(|o| !matches!(o.error, Some(FileError::Io { .. } | FileError::TooLarge { .. })))
@@ -133,26 +122,29 @@ fn scan(path: &Path, prefilter: &Prefilter, max_size: u64) -> Scanned {
     }
 }
 
+/// The candidates with the run-wide removal set.
+struct RemovalSet {
+    scanned: Vec<Scanned>,
+    /// Which of `scanned` a worker thread keeps parsed (see `held`).
+    kept: Vec<bool>,
+    symbols: Symbols,
+    facts: Facts,
+}
+
 /// Collects the facts of every candidate and resolves the removal set.
 /// Names the set derives (an alias, a removed field, a setter) widen the
 /// prefilter: skipped files naming them become candidates, whose facts may
 /// derive more names, until no new file matches.
-fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols, Facts) {
+fn removal_set(mut scanned: Vec<Scanned>) -> RemovalSet {
     let mut facts = Facts::default();
     let mut collected = vec![false; scanned.len()];
+    let mut kept = vec![false; scanned.len()];
     let mut markers: BTreeSet<String> = spec::TRIGGERS.iter().map(|t| t.to_string()).collect();
     loop {
-        let new_facts = scanned
-            .par_iter()
-            .zip(collected.par_iter())
-            .filter_map(|(s, done)| match s {
-                Scanned::Candidate(_, source) if !done => Some(collect_facts(source)),
-                _ => None,
-            })
-            .reduce(Facts::default, |mut a, b| {
-                a.merge(b);
-                a
-            });
+        let (new_facts, newly_kept) = collect_all_facts(&scanned, &collected);
+        for i in newly_kept {
+            kept[i] = true;
+        }
         facts.merge(new_facts);
         for (s, done) in scanned.iter().zip(collected.iter_mut()) {
             *done |= matches!(s, Scanned::Candidate(..));
@@ -160,7 +152,12 @@ fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols, Facts) {
         let symbols = Symbols::resolve(&facts);
         let derived: Vec<String> = symbols.markers().into_iter().filter(|m| !markers.contains(m)).collect();
         if derived.is_empty() {
-            return (scanned, symbols, facts);
+            return RemovalSet {
+                scanned,
+                kept,
+                symbols,
+                facts,
+            };
         }
         markers.extend(derived.iter().cloned());
         let widened = Prefilter::new(&derived);
@@ -173,6 +170,59 @@ fn removal_set(mut scanned: Vec<Scanned>) -> (Vec<Scanned>, Symbols, Facts) {
                 other => other,
             })
             .collect();
+    }
+}
+
+/// The facts of every candidate not `done`, on every thread of the pool;
+/// each thread keeps the files it parsed for the rules (see `held`).
+fn collect_all_facts(scanned: &[Scanned], done: &[bool]) -> (Facts, Vec<usize>) {
+    let next = AtomicUsize::new(0);
+    rayon::broadcast(|_| {
+        let (mut facts, mut kept) = (Facts::default(), Vec::new());
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(s) = scanned.get(i) else {
+                return (facts, kept);
+            };
+            if let (Scanned::Candidate(_, source), false) = (s, done[i]) {
+                let (file_facts, was_kept) = collect_and_hold(i, source);
+                facts.merge(file_facts);
+                if was_kept {
+                    kept.push(i);
+                }
+            }
+        }
+    })
+    .into_iter()
+    .fold((Facts::default(), Vec::new()), |(mut all, mut kept), (facts, more)| {
+        all.merge(facts);
+        kept.extend(more);
+        (all, kept)
+    })
+}
+
+/// One file's facts, and whether `held` kept its parse for the rules.
+fn collect_and_hold(index: usize, source: &str) -> (Facts, bool) {
+    // A panic here (a bug) costs this file's facts, not the run.
+    let parsed = std::panic::catch_unwind(|| {
+        let parsed = parse::parse(source.to_string()).ok()?;
+        let mut facts = Facts::default();
+        {
+            let _pin = parsed.pin_spans();
+            facts.collect(&parsed.ast, source);
+        }
+        Some((facts, parsed))
+    });
+    match parsed {
+        Ok(Some((facts, parsed))) => {
+            let kept = held::offer(index, parsed).is_none();
+            parse::forget_spans();
+            (facts, kept)
+        }
+        _ => {
+            parse::forget_spans();
+            (Facts::default(), false)
+        }
     }
 }
 
@@ -189,6 +239,59 @@ pub(crate) fn collect_facts(source: &str) -> Facts {
     facts.unwrap_or_default()
 }
 
+/// The rules on every candidate, and the errors of the files that could not
+/// be read, in the order of `scanned`. Every thread first runs the rules on
+/// the files it kept parsed, then takes the others as they come.
+fn process_all(
+    scanned: Vec<Scanned>,
+    kept: &[bool],
+    symbols: &Symbols,
+    options: rules::RuleOptions,
+    limit: u64,
+) -> Vec<FileOutcome> {
+    let slots: Vec<Mutex<Option<Scanned>>> = scanned.into_iter().map(|s| Mutex::new(Some(s))).collect();
+    let take = |i: usize| slots[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+    let next = AtomicUsize::new(0);
+    let mut outcomes: Vec<(usize, FileOutcome)> = rayon::broadcast(|_| {
+        let mut out = Vec::new();
+        while let Some((i, parsed)) = held::take() {
+            if let Some(Scanned::Candidate(path, source)) = take(i) {
+                out.push((
+                    i,
+                    process_rust_parsed(path, source, Some(parsed), symbols, options, &Default::default()),
+                ));
+            }
+        }
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= slots.len() {
+                return out;
+            }
+            if kept[i] {
+                continue;
+            }
+            let outcome = match take(i) {
+                Some(Scanned::Candidate(path, source)) => {
+                    process_rust(path, source, symbols, options, &Default::default())
+                }
+                Some(Scanned::Unreadable(path, message)) => io_failure(&path, message),
+                Some(Scanned::TooLarge(path, size)) => {
+                    let mut outcome = FileOutcome::new(path, String::new());
+                    outcome.error = Some(FileError::TooLarge { size, limit });
+                    outcome
+                }
+                Some(Scanned::Skipped(_)) | None => continue,
+            };
+            out.push((i, outcome));
+        }
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    outcomes.sort_by_key(|(i, _)| *i);
+    outcomes.into_iter().map(|(_, o)| o).collect()
+}
+
 pub(crate) fn process_rust(
     path: PathBuf,
     source: String,
@@ -196,9 +299,21 @@ pub(crate) fn process_rust(
     options: rules::RuleOptions,
     seeds: &seeds::FileSeeds,
 ) -> FileOutcome {
+    process_rust_parsed(path, source, None, symbols, options, seeds)
+}
+
+/// [`process_rust`], with `source` already parsed when `parsed` is given.
+fn process_rust_parsed(
+    path: PathBuf,
+    source: String,
+    parsed: Option<parse::ParsedFile>,
+    symbols: &Symbols,
+    options: rules::RuleOptions,
+    seeds: &seeds::FileSeeds,
+) -> FileOutcome {
     // A panic in the rules (a bug) is this file's error; the others go on.
     let transformed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        transform::transform(&source, symbols, options, seeds)
+        transform::transform_parsed(&source, parsed, symbols, options, seeds)
     }))
     .unwrap_or_else(|panic| {
         parse::forget_spans();

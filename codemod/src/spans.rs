@@ -5,32 +5,38 @@
 //! line table: on a line of ASCII text a character column is a byte column,
 //! so a lookup is a binary search. Spans on other lines, or while more than
 //! one parsed text is live on the thread (the table could not tell whose
-//! span it was given), take proc-macro2's own conversion.
+//! span it was given), take proc-macro2's own conversion, unless the caller
+//! pins the table of the one text it works on ([`pin`]: the rules on a
+//! file kept parsed beside others, see `held`).
 
 use std::cell::RefCell;
 use std::ops::Range;
+use std::rc::Rc;
 
 use proc_macro2::{LineColumn, Span};
 
-/// The live text's line starts (byte offsets) and which lines are ASCII.
-struct LineTable {
+/// A text's line starts (byte offsets) and which lines are ASCII.
+pub(crate) struct LineTable {
     starts: Vec<usize>,
     ascii: Vec<bool>,
 }
 
 enum Live {
     None,
-    One(LineTable),
+    One(Rc<LineTable>),
     /// Several texts were parsed since the spans were last forgotten.
     Several,
 }
 
 thread_local! {
     static LIVE: RefCell<Live> = const { RefCell::new(Live::None) };
+    /// The table a caller declared in force (see [`pin`]).
+    static PINNED: RefCell<Option<Rc<LineTable>>> = const { RefCell::new(None) };
 }
 
-/// Records `text`, just lexed on this thread, as the text spans belong to.
-pub(crate) fn register(text: &str) {
+/// Records `text`, just lexed on this thread, as the text spans belong to,
+/// and returns its table for [`pin`].
+pub(crate) fn register(text: &str) -> Rc<LineTable> {
     let mut starts = vec![0];
     let mut ascii = Vec::new();
     let mut line_is_ascii = true;
@@ -43,26 +49,53 @@ pub(crate) fn register(text: &str) {
         }
     }
     ascii.push(line_is_ascii);
+    let table = Rc::new(LineTable { starts, ascii });
     LIVE.with(|live| {
         let mut live = live.borrow_mut();
         *live = match *live {
-            Live::None => Live::One(LineTable { starts, ascii }),
+            Live::None => Live::One(Rc::clone(&table)),
             _ => Live::Several,
         };
     });
+    table
 }
 
-/// Forgets the live text (the spans were invalidated).
+/// Forgets the live texts (the spans were invalidated).
 pub(crate) fn forget() {
     LIVE.with(|live| *live.borrow_mut() = Live::None);
 }
 
+/// While the returned guard lives, spans are taken as spans of `table`'s
+/// text, even when several texts are live on this thread: the caller
+/// promises to look up only spans of that text (one file's rules).
+pub(crate) fn pin(table: &Rc<LineTable>) -> Pin {
+    let previous = PINNED.with(|p| p.borrow_mut().replace(Rc::clone(table)));
+    Pin { previous }
+}
+
+/// Restores the table pinned before (see [`pin`]).
+pub(crate) struct Pin {
+    previous: Option<Rc<LineTable>>,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        PINNED.with(|p| *p.borrow_mut() = previous);
+    }
+}
+
 /// Byte range of `span` in the text it was lexed from.
 pub fn byte_range(span: Span) -> Range<usize> {
-    let fast = LIVE.with(|live| match &*live.borrow() {
-        Live::One(table) => Some((table.offset(span.start())?, table.offset(span.end())?)),
-        _ => None,
-    });
+    let lookup = |table: &LineTable| Some((table.offset(span.start())?, table.offset(span.end())?));
+    let pinned = PINNED.with(|p| p.borrow().as_deref().map(lookup));
+    let fast = match pinned {
+        Some(found) => found,
+        None => LIVE.with(|live| match &*live.borrow() {
+            Live::One(table) => lookup(table),
+            _ => None,
+        }),
+    };
     match fast {
         Some((start, end)) => start..end,
         None => span.byte_range(),
@@ -159,6 +192,23 @@ fn visibility(vis: &syn::Visibility) -> Option<Range<usize>> {
     (!matches!(vis, syn::Visibility::Inherited)).then(|| vis.range())
 }
 
+/// The first token of a signature (`const`, `async`, `unsafe`, `extern`
+/// or `fn`): a container's start needs no more, and printing the whole
+/// signature to find it cost the signature's size.
+fn signature_start(sig: &syn::Signature) -> Range<usize> {
+    let first = [
+        token(sig.constness.as_ref()),
+        token(sig.asyncness.as_ref()),
+        token(sig.unsafety.as_ref()),
+        token(sig.abi.as_ref().map(|abi| &abi.extern_token)),
+    ];
+    first
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_else(|| byte_range(sig.fn_token.span))
+}
+
 fn token<T: syn::spanned::Spanned>(token: Option<&T>) -> Option<Range<usize>> {
     token.map(|t| byte_range(t.span()))
 }
@@ -171,7 +221,7 @@ impl Ranged for syn::Block {
 
 impl Ranged for syn::ItemFn {
     fn range(&self) -> Range<usize> {
-        let heads = [visibility(&self.vis), Some(self.sig.range())];
+        let heads = [visibility(&self.vis), Some(signature_start(&self.sig))];
         opened_closed(&self.attrs, &heads, self.block.brace_token.span.close())
     }
 }
@@ -181,7 +231,7 @@ impl Ranged for syn::ImplItemFn {
         let heads = [
             visibility(&self.vis),
             token(self.defaultness.as_ref()),
-            Some(self.sig.range()),
+            Some(signature_start(&self.sig)),
         ];
         opened_closed(&self.attrs, &heads, self.block.brace_token.span.close())
     }

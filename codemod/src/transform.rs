@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::parse::{self, ParseError};
+use crate::parse::{self, ParseError, ParsedFile};
 use crate::rules::{self, Review, RuleId, RuleOptions};
 use crate::seeds::FileSeeds;
 use crate::symbols::Symbols;
@@ -45,6 +45,18 @@ pub enum Transformed {
 
 /// Runs the rules on one file's text until nothing changes.
 pub fn transform(source: &str, symbols: &Symbols, options: RuleOptions, seeds: &FileSeeds) -> Transformed {
+    transform_parsed(source, None, symbols, options, seeds)
+}
+
+/// [`transform`], with `source` already parsed when `first` is given (the
+/// parse the facts pass kept, see `held`).
+pub(crate) fn transform_parsed(
+    source: &str,
+    mut first: Option<ParsedFile>,
+    symbols: &Symbols,
+    options: RuleOptions,
+    seeds: &FileSeeds,
+) -> Transformed {
     if crate::spec::is_generated(source) {
         return Transformed::Generated;
     }
@@ -53,11 +65,12 @@ pub fn transform(source: &str, symbols: &Symbols, options: RuleOptions, seeds: &
     let mut reviews = Vec::new();
     let mut touched = Vec::new();
     for round in 0..=MAX_ROUNDS {
-        let parsed = match parse::parse(current.clone()) {
+        let parsed = match first.take().map_or_else(|| parse::parse(current.clone()), Ok) {
             Ok(parsed) => parsed,
             Err(err) if round == 0 => return Transformed::ParseFailed(err),
             Err(err) => return Transformed::Rejected(format!("the rewritten file does not parse: {err}")),
         };
+        let pin = parsed.pin_spans();
         // Seeds are offsets of the original text: the first round only.
         let none = FileSeeds::default();
         let analysis = rules::analyse(&parsed, symbols, options, if round == 0 { seeds } else { &none });
@@ -87,6 +100,7 @@ pub fn transform(source: &str, symbols: &Symbols, options: RuleOptions, seeds: &
                 cause: edit.cause.clone(),
             });
         }
+        drop(pin);
         drop(parsed);
         parse::forget_spans();
         if next == current {

@@ -3,7 +3,7 @@
 //! goes. Imports that were already unused are left alone, and `pub use`
 //! re-exports only lose removed types.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use syn::visit::Visit;
@@ -61,14 +61,26 @@ struct Counts {
 
 impl Counts {
     fn new(ctx: &FileCtx<'_>, uses: &[&syn::ItemUse]) -> Self {
-        let use_ranges: Vec<Range<usize>> = uses.iter().map(|u| span_range(*u)).collect();
+        let mut use_ranges: Vec<Range<usize>> = uses.iter().map(|u| span_range(*u)).collect();
+        use_ranges.sort_by_key(|r| r.start);
+        // `use` items neither nest nor overlap: their ends are sorted too.
+        let in_use = |r: &Range<usize>| {
+            let i = use_ranges.partition_point(|u| u.end <= r.start);
+            use_ranges.get(i).is_some_and(|u| u.start <= r.start && r.end <= u.end)
+        };
+        // Only the names the `use` items mention are ever asked about.
+        let mut imported: HashSet<&str> = HashSet::new();
+        for r in &use_ranges {
+            imported.extend(ctx.file.idents_in(r.clone()).map(|t| t.name.as_str()));
+        }
+        let methods: HashSet<&str> = spec::EXTENSION_TRAITS
+            .iter()
+            .flat_map(|(_, m)| m.iter().copied())
+            .collect();
         let mut before = HashMap::new();
         let mut after = HashMap::new();
         for token in &ctx.file.idents {
-            if use_ranges
-                .iter()
-                .any(|r| r.start <= token.range.start && token.range.end <= r.end)
-            {
+            if !imported.contains(token.name.as_str()) || in_use(&token.range) {
                 continue;
             }
             *before.entry(token.name.clone()).or_insert(0) += 1;
@@ -88,7 +100,8 @@ impl Counts {
         let src = ctx.src();
         let mut removed_calls = HashMap::new();
         let mut kept_calls = HashMap::new();
-        for token in ctx.file.idents.iter().filter(|t| is_method_call(src, &t.range)) {
+        let calls = ctx.file.idents.iter().filter(|t| methods.contains(t.name.as_str()));
+        for token in calls.filter(|t| is_method_call(src, &t.range)) {
             let calls = if ctx.out.edits.removes(&token.range) {
                 &mut removed_calls
             } else {

@@ -290,7 +290,9 @@ fn walk_fn(
         }
         marks.push(cause.map(|c| (RuleId::RemovedParam, c)));
     }
-    let elements: Vec<_> = sig.inputs.iter().map(span_range).collect();
-    ctx.remove_list(&elements, &marks);
+    if marks.iter().any(Option::is_some) {
+        let elements: Vec<_> = sig.inputs.iter().map(span_range).collect();
+        ctx.remove_list(&elements, &marks);
+    }
     bodies::walk_fn(ctx, env, block);
 }
