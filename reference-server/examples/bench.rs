@@ -434,13 +434,13 @@ async fn main() {
     let binary = server_binary();
     let dir = tempfile::tempdir().unwrap();
     let org = Uuid::new_v4();
-    // The server's own speed first, with polls answered at once (as
-    // before held polls): the pollers' 100 ms backoff is the only wait.
-    let config = write_config(dir.path(), "config.toml", org, 0);
-    let server = Server::start(&binary, &config, None);
     // BENCH_ONLY=idle|latency|workflows|tasks runs one scenario (to profile
     // the server, whose pid is printed, e.g. with `perf record -p`).
+    // BENCH_POLL_WAIT=60 runs it with held polls.
     if let Ok(only) = std::env::var("BENCH_ONLY") {
+        let wait = std::env::var("BENCH_POLL_WAIT").map_or(0, |w| w.parse().expect("BENCH_POLL_WAIT: seconds"));
+        let config = write_config(dir.path(), "config.toml", org, wait);
+        let server = Server::start(&binary, &config, None);
         eprintln!("server pid {}", server.pid());
         let result = match only.as_str() {
             "idle" => format!("{:?}", idle(&server, org, 1000).await),
@@ -454,6 +454,10 @@ async fn main() {
         server.kill();
         return;
     }
+    // The server's own speed first, with polls answered at once (as
+    // before held polls): the pollers' 100 ms backoff is the only wait.
+    let config = write_config(dir.path(), "config.toml", org, 0);
+    let server = Server::start(&binary, &config, None);
 
     let mut rows: Vec<(String, String, String)> = Vec::new();
     let mut sqlite_figures = postgres::Figures::default();

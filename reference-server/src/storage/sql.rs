@@ -98,6 +98,10 @@ pub trait Backend: Send + 'static {
     async fn fetch_optional<R: Row>(&mut self, stmt: Stmt) -> Result<Option<R>>;
     async fn fetch_all<R: Row>(&mut self, stmt: Stmt) -> Result<Vec<R>>;
     async fn commit(self: Box<Self>) -> Result<()>;
+    /// See [`super::Tx::commit_claim`]; by default a plain commit.
+    async fn commit_claim(self: Box<Self>) -> Result<()> {
+        self.commit().await
+    }
 
     /// A row that must exist; its absence is [`Error::NotFound`].
     async fn fetch_one<R: Row>(&mut self, stmt: Stmt) -> Result<R> {

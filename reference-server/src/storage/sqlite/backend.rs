@@ -47,6 +47,10 @@ impl Backend for SqliteTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.finish().await
+        self.finish(false).await
+    }
+
+    async fn commit_claim(self: Box<Self>) -> Result<()> {
+        self.finish(true).await
     }
 }

@@ -41,6 +41,9 @@ pub(super) struct Syncer {
     committed: AtomicU64,
     wake: Notify,
     durable: watch::Sender<Durable>,
+    /// Tests hold the flushes back with [`Syncer::pause`].
+    #[cfg(test)]
+    paused: watch::Sender<bool>,
 }
 
 impl Syncer {
@@ -59,6 +62,8 @@ impl Syncer {
             committed: AtomicU64::new(0),
             wake: Notify::new(),
             durable: watch::channel(Durable::default()).0,
+            #[cfg(test)]
+            paused: watch::channel(false).0,
         });
         tokio::spawn(syncer.clone().run());
         syncer
@@ -74,6 +79,17 @@ impl Syncer {
     /// The number of the latest commit.
     pub(super) fn latest(&self) -> u64 {
         self.committed.load(Ordering::Acquire)
+    }
+
+    /// Why flushing failed, once it has: nothing is acknowledged then.
+    pub(super) fn failed(&self) -> Option<String> {
+        self.durable.borrow().failed.clone()
+    }
+
+    /// Holds back (or lets go) the flushes that have not started.
+    #[cfg(test)]
+    pub(super) fn pause(&self, paused: bool) {
+        self.paused.send_replace(paused);
     }
 
     /// Waits until commit `number` is on disk.
@@ -97,6 +113,8 @@ impl Syncer {
                 self.wake.notified().await;
                 continue;
             }
+            #[cfg(test)]
+            let _ = self.paused.subscribe().wait_for(|paused| !paused).await;
             let this = self.clone();
             let flushed = tokio::task::spawn_blocking(move || this.flush()).await;
             match flushed {

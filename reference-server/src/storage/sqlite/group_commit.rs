@@ -156,6 +156,9 @@ pub(super) struct SqliteTx {
     /// Queues this transaction made rows pollable in: their held polls are
     /// woken once the commit is durable.
     pub(super) pollable: Pollable,
+    /// For the first member of a batch, the latest commit before it: all
+    /// it can have read. Later members may read earlier members' writes.
+    read_upto: Option<u64>,
 }
 
 impl SqliteTx {
@@ -164,12 +167,15 @@ impl SqliteTx {
         let batch = writer.batch.get_or_insert_with(Batch::new);
         batch.members += 1;
         let done = batch.done.clone();
+        // Earlier batches all committed (and were numbered) under the lock.
+        let read_upto = (batch.members == 1).then(|| storage.syncer.latest());
         SqliteTx {
             tx: Conn::Writer(Some(writer)),
             storage: Some(storage),
             done: Some(done),
             savepoint: None,
             pollable: Pollable::new(),
+            read_upto,
         }
     }
 
@@ -181,6 +187,7 @@ impl SqliteTx {
             done: None,
             savepoint: None,
             pollable: Pollable::new(),
+            read_upto: None,
         }
     }
 
@@ -218,8 +225,10 @@ impl SqliteTx {
     }
 
     /// Commits: leaves the savepoint to the batch and either commits the
-    /// batch (nobody else is coming) or waits for it to be committed.
-    pub(super) async fn finish(mut self: Box<Self>) -> Result<()> {
+    /// batch (nobody else is coming) or waits for it to be committed; then
+    /// waits until the commit is durable. A `claim` that made nothing
+    /// pollable waits only for what it read (see `Tx::commit_claim`).
+    pub(super) async fn finish(mut self: Box<Self>, claim: bool) -> Result<()> {
         let Conn::Writer(guard) = &mut self.tx else {
             return Ok(()); // a read: nothing to commit
         };
@@ -230,13 +239,23 @@ impl SqliteTx {
             writer.batch.as_mut().expect("a member's batch is open").unreleased = Some(savepoint);
         }
         let number = if should_commit(&storage, &writer) {
-            commit_batch(&storage, &mut writer).await.map_err(Error::Database)?
+            let number = commit_batch(&storage, &mut writer).await.map_err(Error::Database)?;
+            // The next batch runs while the disk works on this one.
+            drop(writer);
+            number
         } else {
             // Others are about to join: let them in and wait for the batch.
             drop(writer);
             wait_for_batch(&storage, done).await?
         };
-        storage.syncer.wait(number).await.map_err(Error::Database)?;
+        let upto = match self.read_upto {
+            Some(read) if claim && self.pollable.is_empty() => read,
+            _ => number,
+        };
+        storage.syncer.wait(upto).await.map_err(Error::Database)?;
+        if let Some(err) = storage.syncer.failed().filter(|_| upto < number) {
+            return Err(Error::Database(err)); // nothing is acknowledged then
+        }
         for (queue, rows) in &self.pollable {
             storage.waiters.publish(queue, *rows);
         }
@@ -452,5 +471,51 @@ mod tests {
             kept.push(org_exists(storage, *id).await);
         }
         kept
+    }
+
+    /// Is `future` still waiting after `ms` milliseconds?
+    async fn still_waiting<F: std::future::Future>(future: &mut std::pin::Pin<Box<F>>, ms: u64) -> bool {
+        tokio::time::timeout(Duration::from_millis(ms), future.as_mut())
+            .await
+            .is_err()
+    }
+
+    /// A claim's commit waits for what it read to be on disk, not for its
+    /// own flush: with flushes held back, a claim of durable work returns,
+    /// a claim that read a commit not yet flushed waits for that flush, and
+    /// a plain commit waits for its own.
+    #[tokio::test]
+    async fn a_claim_waits_for_what_it_read_not_for_its_own_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("db")).await.unwrap();
+        let org_id = Uuid::new_v4();
+        let task = |queue: &str| Task::pending(Uuid::new_v4(), org_id, "k".into(), queue.into(), json!({}), 0, 0);
+        let mut tx = storage.begin().await.unwrap();
+        tx.upsert_org(&org(org_id)).await.unwrap();
+        tx.insert_task(&task("durable")).await.unwrap();
+        tx.commit().await.unwrap();
+
+        storage.syncer.pause(true);
+        let mut claim = storage.begin().await.unwrap();
+        assert!(claim.claim_task(org_id, "durable", 0, 60_000).await.unwrap().is_some());
+        let claimed = tokio::time::timeout(Duration::from_secs(5), claim.commit_claim()).await;
+        assert!(claimed.expect("a claim of durable work waits for no flush").is_ok());
+
+        let mut write = storage.begin().await.unwrap();
+        write.insert_task(&task("fresh")).await.unwrap();
+        let mut write = Box::pin(write.commit());
+        assert!(
+            still_waiting(&mut write, 200).await,
+            "a plain commit waits for its flush"
+        );
+
+        let mut claim = storage.begin().await.unwrap();
+        assert!(claim.claim_task(org_id, "fresh", 0, 60_000).await.unwrap().is_some());
+        let mut claim = Box::pin(claim.commit_claim());
+        assert!(still_waiting(&mut claim, 200).await, "it read a commit not yet on disk");
+
+        storage.syncer.pause(false);
+        write.await.unwrap();
+        claim.await.unwrap();
     }
 }

@@ -33,7 +33,7 @@ impl Claim for WorkflowTask {
         let Some((workflow, current_sequence)) = tx.claim_workflow(org_id, queue, lease).await? else {
             return Ok(None);
         };
-        tx.commit().await?;
+        tx.commit_claim().await?;
         services.alarm.due_at(lease);
         Ok(Some(WorkflowTask {
             workflow,

@@ -24,7 +24,7 @@ impl Claim for Task {
         let lease = lease_until(now, services.settings.task_lease);
         let task = tx.claim_task(org_id, queue, now, lease).await?;
         if task.is_some() {
-            tx.commit().await?;
+            tx.commit_claim().await?;
             services.alarm.due_at(lease);
         }
         Ok(task)

@@ -2,7 +2,8 @@
 //! (the embedded default) and PostgreSQL (next) are interchangeable.
 //!
 //! Every RPC runs its reads and writes in one [`Tx`]: nothing is half
-//! applied, and what a commit acknowledged survives a crash. The trait deals
+//! applied, and what a commit acknowledged survives a crash (a claim's
+//! commit is the one exception, see [`Tx::commit_claim`]). The trait deals
 //! in domain types only; SQL rows stay in the implementations.
 
 pub mod postgres;
@@ -74,6 +75,12 @@ pub trait Storage: Send + Sync + 'static {
 #[async_trait]
 pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
+    /// Commits a claim (a lease taken, nothing made pollable): visible at
+    /// once, on disk with the next flush instead of before this returns.
+    /// What the claim read is on disk before it returns, so a poll never
+    /// hands out work a crash could take back; a claim a crash takes back
+    /// leaves its item pollable again, as an expired lease does.
+    async fn commit_claim(self: Box<Self>) -> Result<()>;
 
     async fn upsert_org(&mut self, org: &Org) -> Result<()>;
 

@@ -41,6 +41,10 @@ impl<B: Backend> Tx for B {
         Backend::commit(self).await
     }
 
+    async fn commit_claim(self: Box<Self>) -> Result<()> {
+        Backend::commit_claim(self).await
+    }
+
     async fn upsert_org(&mut self, org: &Org) -> Result<()> {
         let stmt = Stmt::new(
             "INSERT INTO orgs (id, name, slug) VALUES ($1, $2, $3) \

@@ -67,4 +67,15 @@ impl Backend for PgTx {
         self.tx.commit().await?;
         Ok(())
     }
+
+    /// A claim's commit does not wait for its WAL flush; what it read was
+    /// flushed before it became visible (synchronous commits only).
+    async fn commit_claim(mut self: Box<Self>) -> Result<()> {
+        if self.pollable.is_empty() {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Backend::commit(self).await
+    }
 }
