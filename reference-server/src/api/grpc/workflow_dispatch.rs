@@ -5,6 +5,7 @@
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use super::delivery::Undelivered;
 use super::pb::workflow_dispatch_server::WorkflowDispatch;
 use super::pb::{self, workflow_command::CommandData};
 use super::poll_budget::poll_budget;
@@ -150,6 +151,10 @@ impl WorkflowDispatch for WorkflowDispatchService {
         let req = request.into_inner();
         let org_id = org_of(&principal, &req.org_id, "org_id")?;
         let task = self.state.services.poll_workflow(org_id, &req.queue, budget).await?;
+        let undelivered = task.clone().map(|t| {
+            let services = self.state.services.clone();
+            Undelivered::new(move || services.release_undelivered(t))
+        });
         let workflow_execution = task.map(|t| {
             let w = t.workflow;
             pb::WorkflowExecution {
@@ -165,10 +170,14 @@ impl WorkflowDispatch for WorkflowDispatchService {
                 ..Default::default()
             }
         });
-        Ok(Response::new(pb::PollResponse {
+        let mut response = Response::new(pb::PollResponse {
             workflow_execution,
             traceparent: String::new(),
-        }))
+        });
+        if let Some(undelivered) = undelivered {
+            response.extensions_mut().insert(undelivered);
+        }
+        Ok(response)
     }
 
     async fn subscribe_to_notifications(

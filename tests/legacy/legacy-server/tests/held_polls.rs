@@ -206,3 +206,49 @@ async fn a_finished_task_wakes_a_held_workflow_poll_and_a_new_task_a_task_poll()
         .unwrap();
     assert_eq!(woken.expect("woken by the task's completion").id, id);
 }
+
+/// A response the transport never sends whole releases its claim at once.
+/// The worker's HTTP/2 stream window is 0, so the server can send the
+/// answer's headers but not its message; the worker then gives up. The
+/// workflow is handed to the next poll at once, not after its lease.
+#[tokio::test]
+async fn a_claim_whose_response_never_left_is_released_at_once() {
+    let s = TestServer::start().await;
+    let addr = s.server.as_ref().unwrap().grpc_addr;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .initial_stream_window_size(0)
+        .connect()
+        .await
+        .unwrap();
+    let mut stuck = pb::workflow_dispatch_client::WorkflowDispatchClient::with_interceptor(
+        channel,
+        util::Bearer(Some(s.token.clone())),
+    );
+    let org_id = s.org.to_string();
+    let poll = tokio::spawn(async move {
+        let request = pb::PollRequest {
+            worker_id: "stuck".into(),
+            org_id,
+            queue: "q".into(),
+            timeout_seconds: 30,
+            ..Default::default()
+        };
+        stuck.poll_workflow(request).await
+    });
+    until_held(&s, 1).await;
+    let id = s.start_workflow("w", "q", json!({})).await;
+    // The claim is made; its message cannot leave. The worker gives up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!poll.is_finished(), "the message went through a zero window");
+    poll.abort();
+    let started = Instant::now();
+    let again = loop {
+        if let Some(w) = s.poll("q").await {
+            break w;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the claim was not released");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(again.id, id);
+}

@@ -10,7 +10,9 @@
 //!
 //! A claim runs in a task of its own. If the poll is cancelled while it
 //! runs (the client went away), the claim still ends, and what it took is
-//! released at once instead of waiting out its lease.
+//! released at once instead of waiting out its lease. A response that the
+//! transport drops before sending it whole releases its claim the same way
+//! (`api::grpc::delivery`).
 //!
 //! [`Ticket`]: crate::storage::Ticket
 
@@ -27,7 +29,7 @@ use crate::storage::{QueueKey, Work};
 
 /// What a poll hands out: claimed in one transaction, released in another.
 #[async_trait]
-pub(super) trait Claim: Sized + Send + 'static {
+pub(crate) trait Claim: Sized + Send + 'static {
     const WORK: Work;
 
     /// Claims the next pollable item of (org, queue), if any.
@@ -75,15 +77,27 @@ impl Services {
             let claimed = T::claim(&services, org_id, &queue).await;
             // The poll is gone: nobody will run what was claimed.
             if let Err(Ok(Some(item))) = sender.send(claimed) {
-                match item.release(&services).await {
-                    Ok(()) => {
-                        services.released_claims.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(err) => tracing::warn!(error = %err, "could not release an undelivered claim; its lease will"),
-                }
+                services.give_back(item).await;
             }
         });
         receiver.await.unwrap_or(Ok(None))
+    }
+
+    /// Gives back, in a task of its own, a claim whose response never
+    /// reached the worker (see `api::grpc::delivery`).
+    pub(crate) fn release_undelivered<T: Claim>(&self, item: T) {
+        let services = self.clone();
+        tokio::spawn(async move { services.give_back(item).await });
+    }
+
+    /// Makes an undelivered claim pollable again, at once.
+    async fn give_back<T: Claim>(&self, item: T) {
+        match item.release(self).await {
+            Ok(()) => {
+                self.released_claims.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(err) => tracing::warn!(error = %err, "could not release an undelivered claim; its lease will"),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ pub mod commands;
 pub mod dispatch;
 pub mod effects;
 pub mod events;
-mod held_poll;
+pub(crate) mod held_poll;
 pub mod orgs;
 pub mod promise_resolver;
 pub mod schedules;

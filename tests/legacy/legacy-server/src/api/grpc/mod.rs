@@ -1,9 +1,11 @@
 //! gRPC: the four `flovyn.v1` services on one tonic server. Shared state,
 //! authentication and authorization (the [`guard`] layer puts the caller's
-//! [`Principal`] into the request), the single service-error → `Status`
+//! [`Principal`] into the request), the release of claims whose response
+//! never left (the [`delivery`] layer), the single service-error → `Status`
 //! mapping, and decoding helpers. Proto types stay inside this module
 //! (`pb::…`).
 
+pub mod delivery;
 pub mod guard;
 mod poll_budget;
 pub mod task_execution;
@@ -175,6 +177,7 @@ pub async fn serve(
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .layer(guard::GuardLayer::new(auth))
+        .layer(delivery::DeliveryLayer)
         .add_service(dispatch)
         .add_service(tasks)
         .add_service(lifecycle)

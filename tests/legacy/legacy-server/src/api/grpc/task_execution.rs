@@ -3,6 +3,7 @@
 
 use tonic::{Request, Response, Status};
 
+use super::delivery::Undelivered;
 use super::pb;
 use super::pb::task_execution_server::TaskExecution;
 use super::poll_budget::poll_budget;
@@ -75,7 +76,11 @@ impl TaskExecution for TaskExecutionService {
         let req = request.into_inner();
         let org_id = org_of(&principal, &req.org_id, "org_id")?;
         let task = self.state.services.poll_task(org_id, &req.queue, budget).await?;
-        Ok(Response::new(pb::PollTaskResponse {
+        let undelivered = task.clone().map(|t| {
+            let services = self.state.services.clone();
+            Undelivered::new(move || services.release_undelivered(t))
+        });
+        let mut response = Response::new(pb::PollTaskResponse {
             task: task.map(|t| pb::TaskExecutionInfo {
                 task_execution_id: t.id.to_string(),
                 kind: t.kind,
@@ -85,7 +90,11 @@ impl TaskExecution for TaskExecutionService {
                 queue: t.queue,
                 ..Default::default()
             }),
-        }))
+        });
+        if let Some(undelivered) = undelivered {
+            response.extensions_mut().insert(undelivered);
+        }
+        Ok(response)
     }
 
     async fn complete_task(&self, request: Request<pb::CompleteTaskRequest>) -> Result<Response<()>, Status> {
