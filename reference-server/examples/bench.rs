@@ -211,7 +211,13 @@ where
 /// One idle poller with a 100 ms backoff; workflows started at random
 /// moments; time from StartWorkflow returning to the poller receiving it.
 async fn pickup_latency(server: &Server, org: Uuid, samples: usize) -> (f64, f64) {
-    let channel = server.channel().await;
+    pickup_latency_across(server, server, org, samples).await
+}
+
+/// [`pickup_latency`] with the poller on `poll_on` and the starts sent to
+/// `start_on` (two replicas on one database).
+async fn pickup_latency_across(poll_on: &Server, start_on: &Server, org: Uuid, samples: usize) -> (f64, f64) {
+    let channel = poll_on.channel().await;
     let started: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -236,7 +242,7 @@ async fn pickup_latency(server: &Server, org: Uuid, samples: usize) -> (f64, f64
             }
         })
     };
-    let mut client = dispatch(&channel);
+    let mut client = dispatch(&start_on.channel().await);
     let mut rng = 0x2545_f491_4f6c_dd1d_u64;
     for _ in 0..samples {
         rng ^= rng << 13;

@@ -101,12 +101,12 @@ async fn server_version(url: &str) -> String {
 }
 
 /// A configuration on a fresh schema of the database at `url`.
-async fn config(dir: &Path, name: &str, org: Uuid, schema_url: &str) -> std::path::PathBuf {
+async fn config(dir: &Path, name: &str, org: Uuid, schema_url: &str, max_poll_wait: u64) -> std::path::PathBuf {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(
         &path,
         format!(
-            "[server]\nhttp_port = 0\ngrpc_port = 0\ndata_dir = {data:?}\nmax_poll_wait_seconds = 0\n\n[[orgs]]\nid = \"{org}\"\nname = \"bench\"\nslug = \"bench\"\n\n\
+            "[server]\nhttp_port = 0\ngrpc_port = 0\ndata_dir = {data:?}\nmax_poll_wait_seconds = {max_poll_wait}\n\n[[orgs]]\nid = \"{org}\"\nname = \"bench\"\nslug = \"bench\"\n\n\
              [auth.static_api_key]\nkeys = [{{ key = \"{TOKEN}\", org_id = \"{org}\", principal_type = \"Worker\", principal_id = \"bench\" }}]\n\n\
              [database]\nurl = {schema_url:?}\n",
             data = dir.join(name).display().to_string(),
@@ -122,7 +122,7 @@ pub async fn compare(binary: &Path, dir: &Path, org: Uuid, url: &str, sqlite: &F
     let schema_url = reference_server::storage::postgres::create_schema(url, &schema)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let one = config(dir, "pg-a", org, &schema_url).await;
+    let one = config(dir, "pg-a", org, &schema_url, 0).await;
     let server = Server::start(binary, &one, None);
     let mut pg = Figures::default();
     for n in [10, 100, 1000] {
@@ -138,12 +138,24 @@ pub async fn compare(binary: &Path, dir: &Path, org: Uuid, url: &str, sqlite: &F
     pg.workflows = workflow_round_trips(&server, org).await;
 
     // A second replica on the same database; workers on both.
-    let two = config(dir, "pg-b", org, &schema_url).await;
+    let two = config(dir, "pg-b", org, &schema_url, 0).await;
     let second = Server::start(binary, &two, None);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let replicated = workflow_round_trips_on(&[server.channel().await, second.channel().await], org).await;
     second.kill();
     server.kill();
+
+    // Held polls across replicas: the poll waits on one, the start goes to
+    // the other, and the wake travels as a NOTIFY.
+    let (c, d) = (
+        config(dir, "pg-c", org, &schema_url, 60).await,
+        config(dir, "pg-d", org, &schema_url, 60).await,
+    );
+    let (poll_on, start_on) = (Server::start(binary, &c, None), Server::start(binary, &d, None));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (across_p50, across_p99) = super::pickup_latency_across(&poll_on, &start_on, org, 150).await;
+    poll_on.kill();
+    start_on.kill();
 
     let mut table = String::from("| scenario | SQLite | PostgreSQL |\n|---|---|---|\n");
     for ((n, s_rate, s_cpu, _), (_, p_rate, p_cpu, p_db)) in sqlite.idle.iter().zip(&pg.idle) {
@@ -162,6 +174,9 @@ pub async fn compare(binary: &Path, dir: &Path, org: Uuid, url: &str, sqlite: &F
     ));
     table.push_str(&format!(
         "| workflow round trips, 4 workers, two replicas on one database | (one process only) | {replicated:.0} /s |\n"
+    ));
+    table.push_str(&format!(
+        "| pickup latency across replicas, held polls: poll held on one, StartWorkflow returned by the other → poll answered | (one process only) | p50 {across_p50:.1} ms, p99 {across_p99:.1} ms |\n"
     ));
     table.push_str(&format!(
         "\n{}, synchronous_commit on, on the same 2 cores.",
