@@ -252,3 +252,130 @@ async fn a_claim_whose_response_never_left_is_released_at_once() {
     };
     assert_eq!(again.id, id);
 }
+
+/// Waits for a held workflow poll's answer (10 s at most).
+async fn answer(poll: tokio::task::JoinHandle<Option<pb::WorkflowExecution>>) -> Option<pb::WorkflowExecution> {
+    tokio::time::timeout(Duration::from_secs(10), poll)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_rest_trigger_wakes_a_held_poll() {
+    let s = TestServer::start().await;
+    let poll = spawn_poll(&s, "q-rest", 30);
+    until_held(&s, 1).await;
+    let (status, body) = util::http(
+        &s.http(),
+        "POST",
+        "/api/workflows/from-rest?queue=q-rest",
+        Some(&s.api_key),
+        "{}",
+    )
+    .await;
+    assert!((200..300).contains(&status), "{status} {body}");
+    let woken = answer(poll).await.expect("woken by the REST trigger");
+    assert_eq!(woken.kind, "from-rest");
+    assert!(body.contains(&woken.id), "{body}");
+}
+
+#[tokio::test]
+async fn a_resolved_promise_wakes_a_held_poll() {
+    let s = TestServer::start().await;
+    let id = s.start_workflow("approval", "q-held-promise", json!({})).await;
+    s.poll("q-held-promise").await.unwrap();
+    s.submit(
+        &id,
+        vec![util::create_promise("approval", None), util::suspend("waiting")],
+        pb::WorkflowStatus::Suspended,
+    )
+    .await
+    .unwrap();
+    let events = s.events(&id).await;
+    let (_, created) = events.iter().find(|(t, _)| t == "PROMISE_CREATED").unwrap();
+    let promise_id = created["promiseId"].as_str().unwrap().to_string();
+    let poll = spawn_poll(&s, "q-held-promise", 30);
+    until_held(&s, 1).await;
+    s.dispatch()
+        .resolve_promise(pb::ResolvePromiseRequest {
+            promise_id,
+            value: b"true".to_vec(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer(poll).await.expect("woken by the resolution").id, id);
+}
+
+#[tokio::test]
+async fn a_reclaimed_lease_wakes_a_held_poll() {
+    let s = TestServer::start_manual(|c| c.server.workflow_lease_seconds = 1).await;
+    let id = s.start_workflow("hello", "q-held-lease", json!({})).await;
+    s.poll("q-held-lease").await.unwrap(); // claimed, never submitted
+    let poll = spawn_poll(&s, "q-held-lease", 30);
+    until_held(&s, 1).await;
+    s.advance(Duration::from_secs(1)).await;
+    assert_eq!(answer(poll).await.expect("woken by the reclaim").id, id);
+}
+
+#[tokio::test]
+async fn a_due_schedule_wakes_a_held_poll() {
+    let s = TestServer::start_manual(|_| {}).await;
+    let body =
+        json!({ "name": "tick", "cron": "* * * * * *", "workflowKind": "tick", "queue": "q-held-cron", "input": {} });
+    let (status, created) = util::http(&s.http(), "POST", "/api/schedules", Some(&s.api_key), &body.to_string()).await;
+    assert_eq!(status, 201, "{created}");
+    let poll = spawn_poll(&s, "q-held-cron", 30);
+    until_held(&s, 1).await;
+    s.advance(Duration::from_secs(1)).await;
+    assert_eq!(answer(poll).await.expect("woken by the schedule").kind, "tick");
+}
+
+#[tokio::test]
+async fn a_retry_wakes_a_held_task_poll() {
+    let s = TestServer::start().await;
+    let id = s.start_workflow("order", "q-held-retry", json!({})).await;
+    s.poll("q-held-retry").await.unwrap();
+    let task_id = Uuid::new_v4();
+    s.submit(
+        &id,
+        vec![util::schedule_task(task_id, "flaky", Some(1))],
+        pb::WorkflowStatus::Suspended,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.poll_task("q-held-retry")
+            .await
+            .expect("first attempt")
+            .execution_count,
+        1
+    );
+    let mut tasks = s.tasks();
+    let request = pb::PollTaskRequest {
+        worker_id: "held".into(),
+        org_id: s.org.to_string(),
+        queue: "q-held-retry".into(),
+        timeout_seconds: 30,
+        ..Default::default()
+    };
+    let poll = tokio::spawn(async move { tasks.poll_task(request).await.unwrap().into_inner().task });
+    until_held(&s, 1).await;
+    s.tasks()
+        .fail_task(pb::FailTaskRequest {
+            task_execution_id: task_id.to_string(),
+            error: "boom".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let retried = tokio::time::timeout(Duration::from_secs(10), poll)
+        .await
+        .unwrap()
+        .unwrap();
+    let retried = retried.expect("woken by the retry");
+    assert_eq!(
+        (retried.task_execution_id, retried.execution_count),
+        (task_id.to_string(), 2)
+    );
+}
