@@ -147,16 +147,8 @@ async fn task_completion_wakes_the_workflow() {
 #[tokio::test]
 async fn task_failure_retries_then_wakes_the_workflow() {
     let s = TestServer::start().await;
-    let id = s.start_workflow("order", "q-fail", json!({})).await;
-    s.poll("q-fail").await.unwrap();
     let task_id = Uuid::new_v4();
-    s.submit(
-        &id,
-        vec![util::schedule_task(task_id, "flaky", Some(1))],
-        pb::WorkflowStatus::Suspended,
-    )
-    .await
-    .unwrap();
+    let id = s.start_scheduling_task("q-fail", task_id, "flaky", Some(1)).await;
     for attempt in 1..=2 {
         let task = s.poll_task("q-fail").await.expect("pollable");
         assert_eq!(task.execution_count, attempt);
@@ -186,16 +178,8 @@ async fn task_failure_retries_then_wakes_the_workflow() {
 #[tokio::test]
 async fn a_non_retryable_failure_fails_the_task_at_once() {
     let s = TestServer::start().await;
-    let id = s.start_workflow("order", "q-fatal", json!({})).await;
-    s.poll("q-fatal").await.unwrap();
     let task_id = Uuid::new_v4();
-    s.submit(
-        &id,
-        vec![util::schedule_task(task_id, "charge", Some(3))],
-        pb::WorkflowStatus::Suspended,
-    )
-    .await
-    .unwrap();
+    let id = s.start_scheduling_task("q-fatal", task_id, "charge", Some(3)).await;
     let task = s.poll_task("q-fatal").await.expect("pollable");
     assert_eq!(task.execution_count, 1);
     s.tasks()

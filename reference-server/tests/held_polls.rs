@@ -334,16 +334,8 @@ async fn a_due_schedule_wakes_a_held_poll() {
 #[tokio::test]
 async fn a_retry_wakes_a_held_task_poll() {
     let s = TestServer::start().await;
-    let id = s.start_workflow("order", "q-held-retry", json!({})).await;
-    s.poll("q-held-retry").await.unwrap();
     let task_id = Uuid::new_v4();
-    s.submit(
-        &id,
-        vec![util::schedule_task(task_id, "flaky", Some(1))],
-        pb::WorkflowStatus::Suspended,
-    )
-    .await
-    .unwrap();
+    s.start_scheduling_task("q-held-retry", task_id, "flaky", Some(1)).await;
     assert_eq!(
         s.poll_task("q-held-retry")
             .await

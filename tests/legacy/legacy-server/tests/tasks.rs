@@ -98,16 +98,8 @@ async fn task_state_round_trips() {
 #[tokio::test]
 async fn cancelled_task_fails_its_workflow_wait_and_heartbeats_say_so() {
     let s = TestServer::start().await;
-    let wf = s.start_workflow("w", "q-cancel", json!({})).await;
-    s.poll("q-cancel").await.unwrap();
     let task_id = Uuid::new_v4();
-    s.submit(
-        &wf,
-        vec![util::schedule_task(task_id, "long", Some(5))],
-        pb::WorkflowStatus::Suspended,
-    )
-    .await
-    .unwrap();
+    let wf = s.start_scheduling_task("q-cancel", task_id, "long", Some(5)).await;
     let task = s.poll_task("q-cancel").await.unwrap();
     let heartbeat = pb::HeartbeatRequest {
         task_execution_id: task.task_execution_id.clone(),

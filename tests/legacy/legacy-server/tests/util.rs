@@ -236,6 +236,27 @@ impl TestServer {
             .task
     }
 
+    /// Starts a workflow on `queue`, takes its first workflow task and has
+    /// it schedule task `task_id` of `kind`; returns the execution id.
+    pub async fn start_scheduling_task(
+        &self,
+        queue: &str,
+        task_id: Uuid,
+        kind: &str,
+        max_retries: Option<i32>,
+    ) -> String {
+        let id = self.start_workflow("order", queue, serde_json::json!({})).await;
+        self.poll(queue).await.expect("the workflow is pollable");
+        self.submit(
+            &id,
+            vec![schedule_task(task_id, kind, max_retries)],
+            pb::WorkflowStatus::Suspended,
+        )
+        .await
+        .unwrap();
+        id
+    }
+
     pub async fn events(&self, id: &str) -> Vec<(String, serde_json::Value)> {
         self.dispatch()
             .get_events(pb::GetEventsRequest {
