@@ -105,16 +105,11 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
     })
 }
 
-/// Parses `source` into its syn tree only, for readers that need neither
-/// the identifier index nor line numbers (the run-wide facts).
-pub fn parse_ast(source: &str) -> Result<syn::File, ParseError> {
-    parse_tokens(source).map(|(ast, ..)| ast)
-}
+/// A syn tree, the tokens it was parsed from, and their span table.
+type Parsed = (syn::File, TokenStream, std::rc::Rc<crate::spans::LineTable>);
 
 /// Lexes `source` once and parses the tokens: the same tokens then give the
 /// identifier index (a clone of a token stream shares its trees).
-type Parsed = (syn::File, TokenStream, std::rc::Rc<crate::spans::LineTable>);
-
 fn parse_tokens(source: &str) -> Result<Parsed, ParseError> {
     let (depth, at) = max_nesting(source);
     if depth > MAX_NESTING {

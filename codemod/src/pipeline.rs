@@ -203,8 +203,24 @@ fn collect_all_facts(scanned: &[Scanned], done: &[bool]) -> (Facts, Vec<usize>) 
 
 /// One file's facts, and whether `held` kept its parse for the rules.
 fn collect_and_hold(index: usize, source: &str) -> (Facts, bool) {
-    // A panic here (a bug) costs this file's facts, not the run.
-    let parsed = std::panic::catch_unwind(|| {
+    let collected = match parse_with_facts(source) {
+        Some((facts, parsed)) => (facts, held::offer(index, parsed).is_none()),
+        None => (Facts::default(), false),
+    };
+    parse::forget_spans();
+    collected
+}
+
+pub(crate) fn collect_facts(source: &str) -> Facts {
+    let facts = parse_with_facts(source).map(|(facts, _)| facts).unwrap_or_default();
+    parse::forget_spans();
+    facts
+}
+
+/// One file's parse and facts; `None` when it does not parse, or when a
+/// panic (a bug) costs this file's facts rather than the run.
+fn parse_with_facts(source: &str) -> Option<(Facts, parse::ParsedFile)> {
+    std::panic::catch_unwind(|| {
         let parsed = parse::parse(source.to_string()).ok()?;
         let mut facts = Facts::default();
         {
@@ -212,31 +228,9 @@ fn collect_and_hold(index: usize, source: &str) -> (Facts, bool) {
             facts.collect(&parsed.ast, source);
         }
         Some((facts, parsed))
-    });
-    match parsed {
-        Ok(Some((facts, parsed))) => {
-            let kept = held::offer(index, parsed).is_none();
-            parse::forget_spans();
-            (facts, kept)
-        }
-        _ => {
-            parse::forget_spans();
-            (Facts::default(), false)
-        }
-    }
-}
-
-pub(crate) fn collect_facts(source: &str) -> Facts {
-    // A panic here (a bug) costs this file's facts, not the run.
-    let facts = std::panic::catch_unwind(|| {
-        let mut facts = Facts::default();
-        if let Ok(ast) = parse::parse_ast(source) {
-            facts.collect(&ast, source);
-        }
-        facts
-    });
-    parse::forget_spans();
-    facts.unwrap_or_default()
+    })
+    .ok()
+    .flatten()
 }
 
 /// The rules on every candidate, and the errors of the files that could not

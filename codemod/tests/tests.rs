@@ -5,6 +5,7 @@ mod compiler;
 mod corpus;
 mod fixture_pairs;
 mod hardening;
+mod kept_parses;
 mod legacy_pair;
 mod reference_stub;
 mod sample_sdk;
