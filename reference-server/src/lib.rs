@@ -79,9 +79,10 @@ impl RunningServer {
         scheduler::pass(&self.services).await
     }
 
-    /// Polls held now, waiting for work.
+    /// Polls held now, waiting for work: each looked and found nothing (a
+    /// poll still looking is not counted, though it is already in line).
     pub fn held_polls(&self) -> usize {
-        self.services.storage.waiters().waiting()
+        self.services.storage.waiters().parked()
     }
 
     /// Held polls woken since start: one per row made pollable while polls

@@ -9,7 +9,7 @@
 //! `LISTEN`), so no code that creates work has to remember to wake anyone.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -26,6 +26,9 @@ pub struct Waiters {
     queues: Mutex<HashMap<QueueKey, VecDeque<Arc<Slot>>>>,
     /// Tickets woken so far (a wake passed on counts again).
     woken: AtomicU64,
+    /// Tickets whose holder waits in [`Ticket::woken`] now: its look found
+    /// nothing. A ticket is in line before its look, so the line is longer.
+    parked: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -93,9 +96,14 @@ impl Waiters {
         self.woken.load(Ordering::Relaxed)
     }
 
-    /// Tickets waiting now.
-    pub fn waiting(&self) -> usize {
+    /// Tickets in line now, whether their holder waits or still looks.
+    pub fn in_line(&self) -> usize {
         self.lock().values().map(VecDeque::len).sum()
+    }
+
+    /// Holders waiting for a wake now (looked, found nothing).
+    pub fn parked(&self) -> usize {
+        self.parked.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<QueueKey, VecDeque<Arc<Slot>>>> {
@@ -115,10 +123,29 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    /// Completes when a commit woke this ticket.
+    /// Completes when a commit woke this ticket. While it waits, its
+    /// holder counts as [`Waiters::parked`].
     pub async fn woken(&self) {
+        let _parked = Parked::new(&self.waiters.parked);
         self.slot.notify.notified().await;
         self.slot.consumed.store(true, Ordering::Release);
+    }
+}
+
+/// One count in [`Waiters::parked`] for as long as it lives (a cancelled
+/// wait gives its count back too).
+struct Parked<'a>(&'a AtomicUsize);
+
+impl<'a> Parked<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Parked(count)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -145,6 +172,7 @@ impl Drop for Ticket {
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
     use std::time::Duration;
 
     use super::*;
@@ -167,7 +195,7 @@ mod tests {
         assert_eq!(waiters.publish(&key("q"), 1), 1);
         assert!(is_woken(&first).await);
         assert!(!is_woken(&second).await, "one row, one wake");
-        assert_eq!(waiters.waiting(), 1);
+        assert_eq!(waiters.in_line(), 1);
     }
 
     #[tokio::test]
@@ -193,10 +221,26 @@ mod tests {
     async fn a_dropped_unwoken_ticket_leaves_the_line() {
         let waiters = Arc::new(Waiters::default());
         drop(waiters.register(key("q")));
-        assert_eq!(waiters.waiting(), 0);
+        assert_eq!(waiters.in_line(), 0);
         let later = waiters.register(key("q"));
         assert_eq!(waiters.publish(&key("q"), 1), 1);
         assert!(is_woken(&later).await);
+    }
+
+    #[tokio::test]
+    async fn a_ticket_is_parked_only_while_its_holder_waits() {
+        let waiters = Arc::new(Waiters::default());
+        let ticket = waiters.register(key("q"));
+        assert_eq!((waiters.in_line(), waiters.parked()), (1, 0), "still looking");
+        assert!(!is_woken(&ticket).await);
+        assert_eq!(waiters.parked(), 0, "a wait cut short gives its count back");
+        let mut wait = std::pin::pin!(ticket.woken());
+        let pending = std::future::poll_fn(|cx| std::task::Poll::Ready(wait.as_mut().poll(cx).is_pending())).await;
+        assert!(pending);
+        assert_eq!(waiters.parked(), 1);
+        waiters.publish(&key("q"), 1);
+        wait.await;
+        assert_eq!((waiters.in_line(), waiters.parked()), (0, 0));
     }
 
     #[tokio::test]
