@@ -27,7 +27,7 @@ pub struct Waiters {
     /// Tickets woken so far (a wake passed on counts again).
     woken: AtomicU64,
     /// Tickets whose holder waits in [`Ticket::woken`] now: its look found
-    /// nothing. A ticket is in line before its look, so the line is longer.
+    /// nothing. A ticket is in line before its look, so the line can be longer.
     parked: AtomicUsize,
 }
 
