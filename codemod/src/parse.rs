@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::str::FromStr;
 
-use proc_macro2::{Spacing, TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 
 /// A parse failure with its position (1-based line, 1-based column).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,27 +21,7 @@ impl std::fmt::Display for ParseError {
     }
 }
 
-/// An identifier token and where it is.
-#[derive(Debug, Clone)]
-pub struct IdentToken {
-    pub name: String,
-    pub range: Range<usize>,
-    pub kind: IdentKind,
-}
-
-/// What an identifier token can be, told from its neighbours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdentKind {
-    /// Anything else: a path, a variable, a type, a shorthand field.
-    Plain,
-    /// After a single `.`: a field or method name (`req.queue`, `.clone()`).
-    Member,
-    /// Before a single `:`: a struct literal's field label, or a binding
-    /// with its type (`queue: req.queue`, `let x: T`).
-    Label,
-    /// A variable captured by a format string (`"{queue}"`, `"{queue:?}"`).
-    Captured,
-}
+pub use crate::ident_index::{IdentKind, IdentToken};
 
 /// One parsed source file.
 pub struct ParsedFile {
@@ -71,7 +51,12 @@ impl ParsedFile {
 
     /// Identifier tokens named `name` inside `range`.
     pub fn idents_named<'a>(&'a self, name: &'a str, range: Range<usize>) -> impl Iterator<Item = &'a IdentToken> + 'a {
-        self.idents_in(range).filter(move |t| t.name == name)
+        self.idents_in(range).filter(move |t| self.name_of(t) == name)
+    }
+
+    /// The name of an identifier token of this file.
+    pub fn name_of(&self, token: &IdentToken) -> &str {
+        &self.source[token.range.clone()]
     }
 
     /// Identifier tokens inside `range`.
@@ -87,14 +72,25 @@ impl ParsedFile {
 /// run's worker threads have stacks for about twice this (see `lib.rs`).
 pub const MAX_NESTING: usize = 10_000;
 
+/// Files from this size on get their identifier index lexed on a thread of
+/// its own while this one parses (see `ident_index`).
+const PARALLEL_INDEX_BYTES: usize = 1 << 20;
+
 /// Parses `source`. The span positions are only valid on the calling thread
 /// until [`forget_spans`] is called.
 pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
-    let (ast, tokens, spans) = parse_tokens(&source)?;
-    // About one identifier per 8 bytes of Rust: sized once, the vector
-    // is not copied while it grows (it is large for a large file).
-    let mut idents = Vec::with_capacity(source.len() / 8);
-    collect_idents(tokens, &mut idents);
+    check_nesting(&source)?;
+    let masked = mask_prelude(&source);
+    let text = masked.as_deref().unwrap_or(&source);
+    let (ast, spans, idents) = if source.len() >= PARALLEL_INDEX_BYTES {
+        parse_beside_index(text, &source)?
+    } else {
+        let tokens = lex(text)?;
+        let spans = crate::spans::register(text);
+        // A clone of a token stream shares its trees: one lexing for both.
+        let ast = syn::parse2::<syn::File>(tokens.clone()).map_err(located)?;
+        (ast, spans, crate::ident_index::index(&source, tokens))
+    };
     let lines = crate::text::LineIndex::new(&source);
     Ok(ParsedFile {
         source,
@@ -105,42 +101,63 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
     })
 }
 
-/// A syn tree, the tokens it was parsed from, and their span table.
-type Parsed = (syn::File, TokenStream, std::rc::Rc<crate::spans::LineTable>);
+/// A syn tree, its span table and the identifier index.
+type Parsed = (syn::File, std::rc::Rc<crate::spans::LineTable>, Vec<IdentToken>);
 
-/// Lexes `source` once and parses the tokens: the same tokens then give the
-/// identifier index (a clone of a token stream shares its trees).
-fn parse_tokens(source: &str) -> Result<Parsed, ParseError> {
+/// Parses `text` on this thread while a thread of its own lexes it again
+/// for the identifier index (it runs alone when no thread can be started).
+fn parse_beside_index(text: &str, source: &str) -> Result<Parsed, ParseError> {
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("ident-index".into())
+            .stack_size(crate::ident_index::LEXER_STACK)
+            .spawn_scoped(scope, || crate::ident_index::lex_and_index(text, source));
+        let tokens = lex(text)?;
+        let spans = crate::spans::register(text);
+        let (ast, idents) = match helper {
+            Ok(helper) => {
+                let ast = syn::parse2::<syn::File>(tokens).map_err(located)?;
+                let idents = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (ast, idents)
+            }
+            Err(_) => {
+                let ast = syn::parse2::<syn::File>(tokens.clone()).map_err(located)?;
+                (ast, crate::ident_index::index(source, tokens))
+            }
+        };
+        Ok((ast, spans, idents))
+    })
+}
+
+/// Refuses a text nested deeper than [`MAX_NESTING`] before any recursion.
+fn check_nesting(source: &str) -> Result<(), ParseError> {
     let (depth, at) = max_nesting(source);
-    if depth > MAX_NESTING {
-        let line = crate::text::line_of(source, at);
-        let column = at - crate::text::line_start(source, at) + 1;
-        return Err(ParseError {
-            line,
-            column,
-            message: format!("brackets nested {depth} deep here; more than {MAX_NESTING} levels are not parsed"),
-        });
+    if depth <= MAX_NESTING {
+        return Ok(());
     }
-    let masked = mask_prelude(source);
-    let text = masked.as_deref().unwrap_or(source);
-    TokenStream::from_str(text)
-        .map_err(syn::Error::from)
-        .and_then(|tokens| {
-            let spans = crate::spans::register(text);
-            Ok((syn::parse2::<syn::File>(tokens.clone())?, tokens, spans))
-        })
-        .map_err(|err| {
-            let start = err.span().start();
-            let mut message = err.to_string();
-            if message == "cannot parse string into token stream" {
-                message = "unbalanced delimiter or invalid token".to_string();
-            }
-            ParseError {
-                line: start.line,
-                column: start.column + 1,
-                message,
-            }
-        })
+    Err(ParseError {
+        line: crate::text::line_of(source, at),
+        column: at - crate::text::line_start(source, at) + 1,
+        message: format!("brackets nested {depth} deep here; more than {MAX_NESTING} levels are not parsed"),
+    })
+}
+
+fn lex(text: &str) -> Result<TokenStream, ParseError> {
+    TokenStream::from_str(text).map_err(|err| located(syn::Error::from(err)))
+}
+
+/// A lexing or parsing error with its position.
+fn located(err: syn::Error) -> ParseError {
+    let start = err.span().start();
+    let mut message = err.to_string();
+    if message == "cannot parse string into token stream" {
+        message = "unbalanced delimiter or invalid token".to_string();
+    }
+    ParseError {
+        line: start.line,
+        column: start.column + 1,
+        message,
+    }
 }
 
 /// The deepest nesting of `()`, `[]` and `{}` outside comments, strings
@@ -276,80 +293,6 @@ fn mask_prelude(source: &str) -> Option<String> {
     Some(format!("{}{}", " ".repeat(bom + shebang), &source[bom + shebang..]))
 }
 
-/// Appends the identifiers of `tokens` (groups included, depth first), each
-/// classified by the tokens just before and after it in its group.
-fn collect_idents(tokens: TokenStream, out: &mut Vec<IdentToken>) {
-    let as_punct = |t: &TokenTree| match t {
-        TokenTree::Punct(p) => Some((p.as_char(), p.spacing())),
-        _ => None,
-    };
-    // The two tokens before the current one, when they are punctuation.
-    let (mut before, mut before_that) = (None, None);
-    let mut tokens = tokens.into_iter().peekable();
-    while let Some(token) = tokens.next() {
-        match &token {
-            TokenTree::Ident(ident) => {
-                let after = tokens.peek().and_then(as_punct);
-                let kind = if before.is_some_and(|(c, _)| c == '.') && before_that.is_none_or(|(c, _)| c != '.') {
-                    IdentKind::Member
-                } else if after == Some((':', Spacing::Alone)) && before.is_none_or(|(c, _)| c != ':') {
-                    IdentKind::Label
-                } else {
-                    IdentKind::Plain
-                };
-                out.push(IdentToken {
-                    name: ident.to_string(),
-                    range: crate::spans::byte_range(ident.span()),
-                    kind,
-                });
-            }
-            TokenTree::Group(group) => collect_idents(group.stream(), out),
-            TokenTree::Literal(literal) => captures(
-                &literal.to_string(),
-                crate::spans::byte_range(literal.span()).start,
-                out,
-            ),
-            TokenTree::Punct(_) => {}
-        }
-        before_that = before;
-        before = as_punct(&token);
-    }
-}
-
-/// The variables a string literal captures as `{name}` or `{name:spec}`
-/// (format strings); `{{` is an escaped brace.
-fn captures(literal: &str, start: usize, out: &mut Vec<IdentToken>) {
-    if !(literal.starts_with('"') || literal.starts_with("r\"") || literal.starts_with("r#")) {
-        return;
-    }
-    let bytes = literal.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'{' {
-            if bytes.get(i + 1) == Some(&b'{') {
-                i += 2;
-                continue;
-            }
-            let name_start = i + 1;
-            let mut end = name_start;
-            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
-                end += 1;
-            }
-            let is_ident = end > name_start && !bytes[name_start].is_ascii_digit();
-            if is_ident && matches!(bytes.get(end), Some(b'}' | b':')) {
-                out.push(IdentToken {
-                    name: literal[name_start..end].to_string(),
-                    range: start + name_start..start + end,
-                    kind: IdentKind::Captured,
-                });
-            }
-            i = end;
-        } else {
-            i += 1;
-        }
-    }
-}
-
 /// Releases the span bookkeeping of this thread. proc-macro2 keeps every
 /// parsed text's positions in a thread-local map that only grows; a long run
 /// calls this after each file.
@@ -369,7 +312,7 @@ mod tests {
     fn spans_are_byte_offsets() {
         let src = "// é\nfn f() { notifier.go(); }\n".to_string();
         let file = parse(src).unwrap();
-        let go = file.idents.iter().find(|t| t.name == "go").unwrap();
+        let go = file.idents.iter().find(|t| file.name_of(t) == "go").unwrap();
         assert_eq!(&file.source[go.range.clone()], "go");
     }
 
@@ -377,7 +320,7 @@ mod tests {
     fn bom_and_shebang_keep_offsets() {
         let src = "\u{feff}#!/usr/bin/env run\nfn f() { notifier.go(); }\n".to_string();
         let file = parse(src).unwrap();
-        let go = file.idents.iter().find(|t| t.name == "go").unwrap();
+        let go = file.idents.iter().find(|t| file.name_of(t) == "go").unwrap();
         assert_eq!(&file.source[go.range.clone()], "go");
         let item = crate::rules::span_range(&file.ast.items[0]);
         assert_eq!(&file.source[item], "fn f() { notifier.go(); }");
@@ -411,6 +354,31 @@ mod tests {
         assert_eq!(&file.source[queue.range.clone()], "queue");
         assert_eq!(file.value_uses("n", whole.clone()).count(), 1);
         assert_eq!(file.value_uses("org", whole).count(), 0, "an escaped brace");
+    }
+
+    /// A file large enough to be indexed on a thread of its own gets the
+    /// index the calling thread gives a small one, copy by copy.
+    #[test]
+    fn a_large_file_is_indexed_as_a_small_one() {
+        let unit = "/// doc {queue}\nfn f\u{e9}(x: u8) { g!(\"{queue} \u{fc}\"); a.b(r#\"{c}\"#, S { d: 1 }); }\n";
+        let small = parse(unit.to_string()).unwrap();
+        let expected: Vec<_> = small.idents.iter().map(|t| (t.range.clone(), t.kind)).collect();
+        drop(small);
+        forget_spans();
+        let copies = PARALLEL_INDEX_BYTES / unit.len() + 1;
+        let large = parse(unit.repeat(copies)).unwrap();
+        assert_eq!(large.idents.len(), copies * expected.len());
+        for (i, token) in large.idents.iter().enumerate() {
+            let (range, kind) = &expected[i % expected.len()];
+            let shift = (i / expected.len()) * unit.len();
+            assert_eq!(
+                (token.range.clone(), token.kind),
+                (range.start + shift..range.end + shift, *kind)
+            );
+        }
+        assert!(expected.iter().any(|(_, kind)| *kind == IdentKind::Captured));
+        drop(large);
+        forget_spans();
     }
 
     #[test]

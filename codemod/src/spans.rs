@@ -301,7 +301,7 @@ impl Ranged for syn::Stmt {
     fn range(&self) -> Range<usize> {
         match self {
             syn::Stmt::Item(item) => item.range(),
-            other => byte_range(syn::spanned::Spanned::span(other)),
+            other => crate::stmt_bounds::of(other).unwrap_or_else(|| byte_range(syn::spanned::Spanned::span(other))),
         }
     }
 }

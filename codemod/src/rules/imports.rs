@@ -71,7 +71,7 @@ impl Counts {
         // Only the names the `use` items mention are ever asked about.
         let mut imported: HashSet<&str> = HashSet::new();
         for r in &use_ranges {
-            imported.extend(ctx.file.idents_in(r.clone()).map(|t| t.name.as_str()));
+            imported.extend(ctx.file.idents_in(r.clone()).map(|t| ctx.file.name_of(t)));
         }
         let methods: HashSet<&str> = spec::EXTENSION_TRAITS
             .iter()
@@ -80,12 +80,13 @@ impl Counts {
         let mut before = HashMap::new();
         let mut after = HashMap::new();
         for token in &ctx.file.idents {
-            if !imported.contains(token.name.as_str()) || in_use(&token.range) {
+            let name = ctx.file.name_of(token);
+            if !imported.contains(name) || in_use(&token.range) {
                 continue;
             }
-            *before.entry(token.name.clone()).or_insert(0) += 1;
+            *before.entry(name.to_string()).or_insert(0) += 1;
             if !ctx.out.edits.removes(&token.range) {
-                *after.entry(token.name.clone()).or_insert(0) += 1;
+                *after.entry(name.to_string()).or_insert(0) += 1;
             }
         }
         for edit in ctx.out.edits.all() {
@@ -100,14 +101,14 @@ impl Counts {
         let src = ctx.src();
         let mut removed_calls = HashMap::new();
         let mut kept_calls = HashMap::new();
-        let calls = ctx.file.idents.iter().filter(|t| methods.contains(t.name.as_str()));
+        let calls = ctx.file.idents.iter().filter(|t| methods.contains(ctx.file.name_of(t)));
         for token in calls.filter(|t| is_method_call(src, &t.range)) {
             let calls = if ctx.out.edits.removes(&token.range) {
                 &mut removed_calls
             } else {
                 &mut kept_calls
             };
-            *calls.entry(token.name.clone()).or_insert(0) += 1;
+            *calls.entry(ctx.file.name_of(token).to_string()).or_insert(0) += 1;
         }
         Counts {
             before,
