@@ -208,22 +208,41 @@ where
     out
 }
 
+/// Pickup latency percentiles (p50, p99 in ms), counted from the start of
+/// the StartWorkflow call and from its return. The poll can be answered
+/// before the call returns (the wake comes at the commit, the start's
+/// answer after its flush): the second figure can then be negative.
+#[derive(Debug, Clone, Copy)]
+struct Pickup {
+    from_call: (f64, f64),
+    from_return: (f64, f64),
+}
+
+impl std::fmt::Display for Pickup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ((c50, c99), (r50, r99)) = (self.from_call, self.from_return);
+        write!(
+            f,
+            "from the call: p50 {c50:.1} ms, p99 {c99:.1} ms; from its return: p50 {r50:.1} ms, p99 {r99:.1} ms"
+        )
+    }
+}
+
 /// One idle poller with a 100 ms backoff; workflows started at random
-/// moments; time from StartWorkflow returning to the poller receiving it.
-async fn pickup_latency(server: &Server, org: Uuid, samples: usize) -> (f64, f64) {
+/// moments; time from StartWorkflow to the poller receiving it.
+async fn pickup_latency(server: &Server, org: Uuid, samples: usize) -> Pickup {
     pickup_latency_across(server, server, org, samples).await
 }
 
 /// [`pickup_latency`] with the poller on `poll_on` and the starts sent to
 /// `start_on` (two replicas on one database).
-async fn pickup_latency_across(poll_on: &Server, start_on: &Server, org: Uuid, samples: usize) -> (f64, f64) {
+async fn pickup_latency_across(poll_on: &Server, start_on: &Server, org: Uuid, samples: usize) -> Pickup {
     let channel = poll_on.channel().await;
-    let started: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let received: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let poller = {
         let mut client = dispatch(&channel);
-        let (started, latencies, stop) = (started.clone(), latencies.clone(), stop.clone());
+        let (received, stop) = (received.clone(), stop.clone());
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 match client
@@ -232,10 +251,7 @@ async fn pickup_latency_across(poll_on: &Server, start_on: &Server, org: Uuid, s
                     .map(|r| r.into_inner().workflow_execution)
                 {
                     Ok(Some(w)) => {
-                        let received = Instant::now();
-                        if let Some(at) = started.lock().unwrap().remove(&w.id) {
-                            latencies.lock().unwrap().push((received - at).as_secs_f64() * 1000.0);
-                        }
+                        received.lock().unwrap().insert(w.id, Instant::now());
                     }
                     _ => tokio::time::sleep(Duration::from_millis(100)).await,
                 }
@@ -244,26 +260,46 @@ async fn pickup_latency_across(poll_on: &Server, start_on: &Server, org: Uuid, s
     };
     let mut client = dispatch(&start_on.channel().await);
     let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+    let mut started = Vec::with_capacity(samples);
     for _ in 0..samples {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
         tokio::time::sleep(Duration::from_millis(60 + rng % 120)).await;
+        let called = Instant::now();
         let id = client
             .start_workflow(start_request(org, "latency"))
             .await
             .unwrap()
             .into_inner()
             .workflow_execution_id;
-        started.lock().unwrap().insert(id, Instant::now());
+        started.push((id, called, Instant::now()));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, Ordering::Relaxed);
     poller.abort();
     let _ = poller.await;
-    let mut values = latencies.lock().unwrap().clone();
-    values.sort_by(|a, b| a.total_cmp(b));
-    (percentile(&values, 0.50), percentile(&values, 0.99))
+    let received = received.lock().unwrap();
+    let ms = |from: Instant, to: Instant| match to.checked_duration_since(from) {
+        Some(d) => d.as_secs_f64() * 1000.0,
+        None => -(from - to).as_secs_f64() * 1000.0,
+    };
+    let (mut from_call, mut from_return) = (Vec::new(), Vec::new());
+    for (id, called, returned) in &started {
+        let at = *received
+            .get(id)
+            .unwrap_or_else(|| panic!("workflow {id} was never handed out"));
+        from_call.push(ms(*called, at));
+        from_return.push(ms(*returned, at));
+    }
+    let p50_p99 = |mut values: Vec<f64>| {
+        values.sort_by(|a, b| a.total_cmp(b));
+        (percentile(&values, 0.50), percentile(&values, 0.99))
+    };
+    Pickup {
+        from_call: p50_p99(from_call),
+        from_return: p50_p99(from_return),
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -450,7 +486,7 @@ async fn main() {
         eprintln!("server pid {}", server.pid());
         let result = match only.as_str() {
             "idle" => format!("{:?}", idle(&server, org, 1000).await),
-            "latency" => format!("{:?}", pickup_latency(&server, org, 100).await),
+            "latency" => pickup_latency(&server, org, 100).await.to_string(),
             "workflows" => format!("{:.0} /s", workflow_round_trips(&server, org).await),
             "tasks" => format!("{:.0} /s", task_round_trips(&server, org, 4).await),
             "tasks32" => format!("{:.0} /s", task_round_trips(&server, org, 32).await),
@@ -480,10 +516,10 @@ async fn main() {
             },
         ));
     }
-    let (p50, p99) = pickup_latency(&server, org, 150).await;
+    let pickup = pickup_latency(&server, org, 150).await;
     rows.push((
         "pickup latency, 1 idle poller, 100 ms backoff".into(),
-        format!("p50 {p50:.1} ms, p99 {p99:.1} ms"),
+        pickup.to_string(),
         "p50 <= 55 ms, p99 <= 110 ms".into(),
     ));
     let workflows = workflow_round_trips(&server, org).await;
@@ -544,11 +580,11 @@ async fn main() {
         format!("{rate:.1} polls answered/s, server CPU {cpu:.1} % of one core"),
         "no empty answers".into(),
     ));
-    let (p50, p99) = pickup_latency(&server, org, 150).await;
+    let pickup = pickup_latency(&server, org, 150).await;
     rows.push((
         "pickup latency, 1 idle poller, held polls".into(),
-        format!("p50 {p50:.1} ms, p99 {p99:.1} ms"),
-        "p50 <= 2 ms, p99 <= 4 ms".into(),
+        pickup.to_string(),
+        "from the call: p50 <= 2 ms, p99 <= 4 ms".into(),
     ));
     server.kill();
     // PostgreSQL beside SQLite, when a server is given (scripts/bench-server.sh).

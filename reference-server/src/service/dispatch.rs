@@ -11,7 +11,7 @@ use super::commands::{Command, SubmitStatus};
 use super::events;
 use super::held_poll::Claim;
 use super::{effects, lease_until, wakeup, Error, Result, Services};
-use crate::storage::{Event, Tx, Work, Workflow, WorkflowStatus};
+use crate::storage::{self, Event, Tx, Work, Workflow, WorkflowStatus};
 
 /// A workflow task handed to a poller.
 #[derive(Debug, Clone)]
@@ -40,16 +40,12 @@ impl Claim for WorkflowTask {
         }))
     }
 
-    async fn release(self, services: &Services) -> Result<()> {
-        let Some(lease) = self.workflow.lease_until else {
-            return Ok(());
-        };
-        let mut tx = services.storage.begin().await?;
-        if tx.release_workflow(self.workflow.id, lease).await? {
-            tx.commit().await?;
-            tracing::info!(execution_id = %self.workflow.id, "poll cancelled after its claim: released the workflow task");
-        }
-        Ok(())
+    fn held(&self) -> Option<(Uuid, i64)> {
+        Some((self.workflow.id, self.workflow.lease_until?))
+    }
+
+    async fn release(tx: &mut dyn Tx, id: Uuid, lease_until: i64) -> storage::Result<bool> {
+        tx.release_workflow(id, lease_until).await
     }
 }
 

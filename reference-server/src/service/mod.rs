@@ -91,7 +91,8 @@ pub struct Services {
     pub clock: Clock,
     /// Cancelled when the server stops: held polls answer at once.
     pub shutdown: CancellationToken,
-    /// Claims given back because their poll went away before delivery.
+    /// Claims made pollable again because their poll went away before
+    /// delivery (a release that found the claim gone is not counted).
     pub released_claims: Arc<AtomicU64>,
 }
 

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{Result, Services};
-use crate::storage::{QueueKey, Work};
+use crate::storage::{self, QueueKey, Tx, Work};
 
 /// What a poll hands out: claimed in one transaction, released in another.
 #[async_trait]
@@ -35,8 +35,12 @@ pub(crate) trait Claim: Sized + Send + 'static {
     /// Claims the next pollable item of (org, queue), if any.
     async fn claim(services: &Services, org_id: Uuid, queue: &str) -> Result<Option<Self>>;
 
-    /// Makes a claimed item pollable again (it was never delivered).
-    async fn release(self, services: &Services) -> Result<()>;
+    /// The claimed item's id and the lease it was handed out under.
+    fn held(&self) -> Option<(Uuid, i64)>;
+
+    /// Makes item `id`, held under `lease_until`, pollable again (it was
+    /// never delivered); `false` when it no longer was held so.
+    async fn release(tx: &mut dyn Tx, id: Uuid, lease_until: i64) -> storage::Result<bool>;
 }
 
 impl Services {
@@ -92,12 +96,24 @@ impl Services {
 
     /// Makes an undelivered claim pollable again, at once.
     async fn give_back<T: Claim>(&self, item: T) {
-        match item.release(self).await {
-            Ok(()) => {
+        let Some((id, lease_until)) = item.held() else { return };
+        match self.release_held::<T>(id, lease_until).await {
+            Ok(true) => {
                 self.released_claims.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(work = ?T::WORK, %id, "poll cancelled after its claim: released the claim");
             }
+            Ok(false) => {}
             Err(err) => tracing::warn!(error = %err, "could not release an undelivered claim; its lease will"),
         }
+    }
+
+    async fn release_held<T: Claim>(&self, id: Uuid, lease_until: i64) -> Result<bool> {
+        let mut tx = self.storage.begin().await?;
+        let released = T::release(&mut *tx, id, lease_until).await?;
+        if released {
+            tx.commit().await?;
+        }
+        Ok(released)
     }
 }
 

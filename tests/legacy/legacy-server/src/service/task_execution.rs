@@ -12,7 +12,7 @@ use super::events;
 use super::held_poll::Claim;
 use super::{lease_until, wakeup, Error, Result, Services};
 use crate::api::grpc::WorkerNotifier;
-use crate::storage::{Task, TaskStatus, Tx, Work};
+use crate::storage::{self, Task, TaskStatus, Tx, Work};
 
 #[async_trait]
 impl Claim for Task {
@@ -30,14 +30,12 @@ impl Claim for Task {
         Ok(task)
     }
 
-    async fn release(self, services: &Services) -> Result<()> {
-        let Some(lease) = self.lease_until else { return Ok(()) };
-        let mut tx = services.storage.begin().await?;
-        if tx.release_task(self.id, lease).await? {
-            tx.commit().await?;
-            tracing::info!(task_execution_id = %self.id, "poll cancelled after its claim: released the task");
-        }
-        Ok(())
+    fn held(&self) -> Option<(Uuid, i64)> {
+        Some((self.id, self.lease_until?))
+    }
+
+    async fn release(tx: &mut dyn Tx, id: Uuid, lease_until: i64) -> storage::Result<bool> {
+        tx.release_task(id, lease_until).await
     }
 }
 

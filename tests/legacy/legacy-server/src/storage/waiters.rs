@@ -4,8 +4,9 @@
 //! first, never all of them. Nothing here reaches workers: a woken poll
 //! claims like any other and answers its own RPC.
 //!
-//! The publisher is the storage backend, after the commit is durable
-//! (SQLite, in-process) or when the database tells it (PostgreSQL,
+//! The publisher is the storage backend, when the commit is made (SQLite,
+//! in-process: the woken poll's claim then waits for the commit's flush
+//! before it answers) or when the database tells it (PostgreSQL,
 //! `LISTEN`), so no code that creates work has to remember to wake anyone.
 
 use std::collections::{HashMap, VecDeque};

@@ -154,7 +154,7 @@ pub(super) struct SqliteTx {
     /// This transaction's savepoint, once its first statement opened it.
     savepoint: Option<Savepoint>,
     /// Queues this transaction made rows pollable in: their held polls are
-    /// woken once the commit is durable.
+    /// woken once it commits (and answer once the commit is durable).
     pub(super) pollable: Pollable,
     /// For the first member of a batch, the latest commit before it: all
     /// it can have read. Later members may read earlier members' writes.
@@ -248,6 +248,13 @@ impl SqliteTx {
             drop(writer);
             wait_for_batch(&storage, done).await?
         };
+        // Wake the held polls at the commit, not after its flush: a woken
+        // poll's claim reads this commit and waits for it to be durable
+        // before it answers (its `read_upto`), so the flush overlaps the
+        // claim's own work and nothing is handed out before it is on disk.
+        for (queue, rows) in &self.pollable {
+            storage.waiters.publish(queue, *rows);
+        }
         let upto = match self.read_upto {
             Some(read) if claim && self.pollable.is_empty() => read,
             _ => number,
@@ -255,9 +262,6 @@ impl SqliteTx {
         storage.syncer.wait(upto).await.map_err(Error::Database)?;
         if let Some(err) = storage.syncer.failed().filter(|_| upto < number) {
             return Err(Error::Database(err)); // nothing is acknowledged then
-        }
-        for (queue, rows) in &self.pollable {
-            storage.waiters.publish(queue, *rows);
         }
         Ok(())
     }
@@ -367,7 +371,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    use crate::storage::{Org, Storage, Task};
+    use crate::storage::{Org, Storage, Task, Work};
 
     fn org(id: Uuid) -> Org {
         Org {
@@ -514,6 +518,38 @@ mod tests {
         let mut claim = Box::pin(claim.commit_claim());
         assert!(still_waiting(&mut claim, 200).await, "it read a commit not yet on disk");
 
+        storage.syncer.pause(false);
+        write.await.unwrap();
+        claim.await.unwrap();
+    }
+
+    /// A commit wakes the held polls of its queues when it commits, before
+    /// its flush; the woken poll's claim still answers only after that
+    /// flush, so nothing is handed out that a crash could take back.
+    #[tokio::test]
+    async fn a_commit_wakes_its_queues_before_its_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("db")).await.unwrap();
+        let org_id = Uuid::new_v4();
+        let mut tx = storage.begin().await.unwrap();
+        tx.upsert_org(&org(org_id)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        storage.syncer.pause(true);
+        let ticket = storage.waiters.register((Work::Task, org_id, "q".into()));
+        let mut write = storage.begin().await.unwrap();
+        let task = Task::pending(Uuid::new_v4(), org_id, "k".into(), "q".into(), json!({}), 0, 0);
+        write.insert_task(&task).await.unwrap();
+        let mut write = Box::pin(write.commit());
+        assert!(still_waiting(&mut write, 200).await, "the commit waits for its flush");
+        tokio::time::timeout(Duration::from_secs(5), ticket.woken())
+            .await
+            .expect("the held poll is woken before the flush");
+
+        let mut claim = storage.begin().await.unwrap();
+        assert!(claim.claim_task(org_id, "q", 0, 60_000).await.unwrap().is_some());
+        let mut claim = Box::pin(claim.commit_claim());
+        assert!(still_waiting(&mut claim, 200).await, "the claim waits for the flush");
         storage.syncer.pause(false);
         write.await.unwrap();
         claim.await.unwrap();
