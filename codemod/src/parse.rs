@@ -82,14 +82,12 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
     check_nesting(&source)?;
     let masked = mask_prelude(&source);
     let text = masked.as_deref().unwrap_or(&source);
-    let (ast, spans, idents) = if source.len() >= PARALLEL_INDEX_BYTES {
-        parse_beside_index(text, &source)?
-    } else {
-        let tokens = lex(text)?;
-        let spans = crate::spans::register(text);
-        // A clone of a token stream shares its trees: one lexing for both.
-        let ast = syn::parse2::<syn::File>(tokens.clone()).map_err(located)?;
-        (ast, spans, crate::ident_index::index(&source, tokens))
+    let beside = (source.len() >= PARALLEL_INDEX_BYTES)
+        .then(|| parse_beside_index(text, &source))
+        .flatten();
+    let (ast, spans, idents) = match beside {
+        Some(parsed) => parsed?,
+        None => parse_here(text, &source)?,
     };
     let lines = crate::text::LineIndex::new(&source);
     Ok(ParsedFile {
@@ -104,28 +102,30 @@ pub fn parse(source: String) -> Result<ParsedFile, ParseError> {
 /// A syn tree, its span table and the identifier index.
 type Parsed = (syn::File, std::rc::Rc<crate::spans::LineTable>, Vec<IdentToken>);
 
+/// Lexes `text` once on this thread, parses it and indexes the same
+/// tokens (a clone of a token stream shares its trees).
+fn parse_here(text: &str, source: &str) -> Result<Parsed, ParseError> {
+    let tokens = lex(text)?;
+    let spans = crate::spans::register(text);
+    let ast = syn::parse2::<syn::File>(tokens.clone()).map_err(located)?;
+    Ok((ast, spans, crate::ident_index::index(source, tokens)))
+}
+
 /// Parses `text` on this thread while a thread of its own lexes it again
-/// for the identifier index (it runs alone when no thread can be started).
-fn parse_beside_index(text: &str, source: &str) -> Result<Parsed, ParseError> {
+/// for the identifier index; `None` when no thread can be started.
+fn parse_beside_index(text: &str, source: &str) -> Option<Result<Parsed, ParseError>> {
     std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("ident-index".into())
             .stack_size(crate::ident_index::LEXER_STACK)
-            .spawn_scoped(scope, || crate::ident_index::lex_and_index(text, source));
-        let tokens = lex(text)?;
-        let spans = crate::spans::register(text);
-        let (ast, idents) = match helper {
-            Ok(helper) => {
-                let ast = syn::parse2::<syn::File>(tokens).map_err(located)?;
-                let idents = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (ast, idents)
-            }
-            Err(_) => {
-                let ast = syn::parse2::<syn::File>(tokens.clone()).map_err(located)?;
-                (ast, crate::ident_index::index(source, tokens))
-            }
-        };
-        Ok((ast, spans, idents))
+            .spawn_scoped(scope, || crate::ident_index::lex_and_index(text, source))
+            .ok()?;
+        let parsed = lex(text).and_then(|tokens| {
+            let spans = crate::spans::register(text);
+            Ok((syn::parse2::<syn::File>(tokens).map_err(located)?, spans))
+        });
+        let idents = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Some(parsed.map(|(ast, spans)| (ast, spans, idents)))
     })
 }
 
